@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# virtif: user-facing make targets. Kbuild itself reads ./Kbuild.
+#
+#   make               build drivers/net/virtif/virtif.ko against KDIR
+#   make run           build what is needed, boot a VM and show virtif at work
+#   make check         install, build and run the test-suite in a VM
+#   make kernel        build our kernel (PROFILE=debug|release, cached)
+#   make shell         interactive shell in a VM running our kernel
+#   make deps          install build and test dependencies (idempotent)
+#   make clean         remove module build products
+#
+# KDIR defaults to our own kernel build (made on demand, cached by a hash of
+# its inputs). To build against your own Rust-enabled kernel tree, pass
+# KDIR=/path/to/kernel/build (plus LLVM=1 etc. as that tree was built).
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+PROFILE ?= debug
+SCRIPTS := $(TOP)/scripts
+TESTDIR := $(TOP)/tools/testing/selftests/drivers/net/virtif
+
+ifeq ($(origin KDIR),undefined)
+# Our kernel: make sure it (and the toolchain) exist, then use it.
+RUSTC_VER = $(shell $(HOME)/.cargo/bin/rustc --version 2>/dev/null | cut -d' ' -f2)
+KBUILD_VARS = LLVM=-19 RUST_LIB_SRC=/usr/src/rustc-$(RUSTC_VER)/library
+GET_KDIR = $(SCRIPTS)/install-deps && $(SCRIPTS)/build-kernel --profile $(PROFILE) --print-dir
+else
+KBUILD_VARS =
+GET_KDIR = echo $(KDIR)
+endif
+
+# kbuild does not notice a change of KDIR: remember the last one and start
+# clean when it changes (e.g. between the debug and release kernels).
+define kbuild
+	@set -e; kdir=$$($(GET_KDIR)); \
+	if [ "$$(cat $(2)/.virtif-kdir 2>/dev/null)" != "$$kdir" ]; then \
+		$(MAKE) -s -C $$kdir M=$(2) $(KBUILD_VARS) clean; \
+		echo "$$kdir" > $(2)/.virtif-kdir; \
+	fi; \
+	$(MAKE) -C $$kdir M=$(2) $(KBUILD_VARS) $(1)
+endef
+
+.PHONY: all modules deps kernel run check shell clean test-modules
+
+all: modules
+
+modules:
+	$(call kbuild,modules,$(TOP))
+
+deps:
+	@$(SCRIPTS)/install-deps
+
+kernel: deps
+	@$(SCRIPTS)/build-kernel --profile $(PROFILE)
+
+# Modules used only by the test-suite (e.g. a deliberate WARN for the
+# harness's own negative tests).
+test-modules:
+	$(call kbuild,modules,$(TESTDIR)/modules)
+
+check: modules test-modules
+	@$(TESTDIR)/run_tests
+
+run: modules
+	@$(SCRIPTS)/vm-run --profile $(PROFILE) -- $(SCRIPTS)/demo
+
+shell: deps
+	@$(SCRIPTS)/vm-run --profile $(PROFILE) --shell
+
+clean:
+	@for d in $(TOP) $(TESTDIR)/modules; do \
+		kdir=$$(cat $$d/.virtif-kdir 2>/dev/null); \
+		[ -z "$$kdir" ] || [ ! -d "$$kdir" ] || $(MAKE) -s -C $$kdir M=$$d $(KBUILD_VARS) clean; \
+		rm -f $$d/.virtif-kdir; \
+	done

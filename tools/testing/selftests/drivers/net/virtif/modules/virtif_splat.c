@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtif_splat: a test-only module that makes the kernel report a problem on
+ * purpose, so the selftests can prove that scripts/vm-run notices splats.
+ *
+ *   insmod virtif_splat.ko mode=warn   WARN() once at load
+ *   insmod virtif_splat.ko mode=leak   leak one allocation (kmemleak report)
+ *   insmod virtif_splat.ko mode=none   load quietly
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/bug.h>
+
+static char *mode = "none";
+module_param(mode, charp, 0444);
+MODULE_PARM_DESC(mode, "none, warn or leak");
+
+static void *leaked;
+
+static int __init virtif_splat_init(void)
+{
+	if (!strcmp(mode, "warn")) {
+		WARN(1, "virtif_splat: deliberate warning for the harness self-test\n");
+	} else if (!strcmp(mode, "leak")) {
+		leaked = kmalloc(1234, GFP_KERNEL);
+		if (!leaked)
+			return -ENOMEM;
+		memset(leaked, 0x5a, 1234);
+		/* Forget the only reference: kmemleak must report it. */
+		leaked = NULL;
+	} else if (strcmp(mode, "none")) {
+		return -EINVAL;
+	}
+	return 0;
+}
+module_init(virtif_splat_init);
+
+static void __exit virtif_splat_exit(void)
+{
+}
+module_exit(virtif_splat_exit);
+
+MODULE_DESCRIPTION("virtif selftests: deliberate kernel splats");
+MODULE_LICENSE("GPL");
