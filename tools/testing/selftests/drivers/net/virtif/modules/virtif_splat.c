@@ -16,19 +16,25 @@ static char *mode = "none";
 module_param(mode, charp, 0444);
 MODULE_PARM_DESC(mode, "none, warn or leak");
 
-static void *leaked;
-
 static int __init virtif_splat_init(void)
 {
+	int i;
+
 	if (!strcmp(mode, "warn")) {
 		WARN(1, "virtif_splat: deliberate warning for the harness self-test\n");
 	} else if (!strcmp(mode, "leak")) {
-		leaked = kmalloc(1234, GFP_KERNEL);
-		if (!leaked)
-			return -ENOMEM;
-		memset(leaked, 0x5a, 1234);
-		/* Forget the only reference: kmemleak must report it. */
-		leaked = NULL;
+		/*
+		 * Leak 16 objects: a pointer or two may survive in a register
+		 * or on a stack that kmemleak scans, the rest must be reported.
+		 */
+		for (i = 0; i < 16; i++) {
+			void *p = kmalloc(1000 + 8 * i, GFP_KERNEL);
+
+			if (!p)
+				return -ENOMEM;
+			memset(p, 0x5a, 1000 + 8 * i);
+			OPTIMIZER_HIDE_VAR(p);
+		}
 	} else if (strcmp(mode, "none")) {
 		return -EINVAL;
 	}
