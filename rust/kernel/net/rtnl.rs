@@ -1,0 +1,898 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Routing netlink: RTNL lock and link types (`rtnl_link_ops`).
+//!
+//! C headers: [`include/net/rtnetlink.h`](srctree/include/net/rtnetlink.h),
+//! [`include/linux/rtnetlink.h`](srctree/include/linux/rtnetlink.h),
+//! [`include/net/netlink.h`](srctree/include/net/netlink.h).
+//!
+//! # Device lifecycle
+//!
+//! A [`Registration`] registers a link kind with `rtnl_link_register()`. Devices of that kind
+//! are created either by user space (`ip link add NAME type KIND`), which calls
+//! [`LinkOps::newlink`] on a device allocated by the core with the setup of
+//! [`LinkOps::Device`], or by the driver with [`Registration::create_device`]. Both kinds of
+//! devices are removed with `ip link del` (which calls [`LinkOps::dellink`] and unregisters the
+//! device) and when the [`Registration`] is dropped (`rtnl_link_unregister()` deletes all the
+//! devices of the kind, in all namespaces). The core frees the devices once they are unregistered
+//! and no longer referenced; their private data is dropped at that point.
+//!
+//! For `ip link add ... type KIND` to load the module, declare the alias `rtnl-link-KIND` in
+//! `module!` (`alias: ["rtnl-link-KIND"]`).
+
+use crate::{
+    bindings,
+    error::{
+        from_result,
+        to_result,
+        VTABLE_DEFAULT_ERROR, //
+    },
+    net::device::{
+        self,
+        DeviceOps,
+        Net,
+        Registered,
+        TypedDevice,
+        Unregistered, //
+    },
+    prelude::*,
+    sync::aref::ARef,
+    types::Opaque,
+};
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
+
+/// Proof that the RTNL lock (`rtnl_lock()`) is held.
+///
+/// Functions that require RTNL take a `&Rtnl`. A `&Rtnl` is handed to callbacks that run with
+/// RTNL held, or obtained from an [`RtnlGuard`].
+///
+/// # Invariants
+///
+/// RTNL is held for the lifetime of any `&Rtnl`.
+pub struct Rtnl {
+    // Not `Send`/`Sync`: the lock is held by the current thread.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl Rtnl {
+    /// Returns a token for a context where RTNL is known to be held.
+    ///
+    /// # Safety
+    ///
+    /// RTNL must be held by the current thread for `'a`.
+    pub unsafe fn assume_held<'a>() -> &'a Rtnl {
+        // SAFETY: `Rtnl` is a zero-sized type, so a dangling aligned pointer is a valid reference.
+        // INVARIANT: The caller guarantees that RTNL is held for `'a`.
+        unsafe { NonNull::<Rtnl>::dangling().as_ref() }
+    }
+}
+
+/// A guard that holds RTNL, see [`lock`].
+///
+/// Dropping the guard releases RTNL with `rtnl_unlock()`, which also finishes the pending
+/// unregistrations of network devices (this may sleep and wait for device references to be
+/// released).
+pub struct RtnlGuard {
+    rtnl: Rtnl,
+}
+
+/// Acquires RTNL (`rtnl_lock()`). Sleeps.
+pub fn lock() -> RtnlGuard {
+    // SAFETY: FFI call without preconditions (it must be called in process context).
+    unsafe { bindings::rtnl_lock() };
+    // INVARIANT: RTNL is held until the guard is dropped.
+    RtnlGuard {
+        rtnl: Rtnl {
+            _not_send: PhantomData,
+        },
+    }
+}
+
+impl core::ops::Deref for RtnlGuard {
+    type Target = Rtnl;
+
+    fn deref(&self) -> &Rtnl {
+        &self.rtnl
+    }
+}
+
+impl Drop for RtnlGuard {
+    fn drop(&mut self) {
+        // SAFETY: RTNL was acquired by `lock()`.
+        unsafe { bindings::rtnl_unlock() };
+    }
+}
+
+/// Returns the total size of a netlink attribute with `payload` bytes of payload
+/// (`nla_total_size()`), for [`LinkOps::get_size`].
+pub const fn nla_total_size(payload: usize) -> usize {
+    const NLA_ALIGNTO: usize = 4;
+    const NLA_HDRLEN: usize =
+        (size_of::<bindings::nlattr>() + NLA_ALIGNTO - 1) & !(NLA_ALIGNTO - 1);
+    (NLA_HDRLEN + payload + NLA_ALIGNTO - 1) & !(NLA_ALIGNTO - 1)
+}
+
+/// Attribute indices of `IFLA_*` attributes (the `tb` array), e.g. for
+/// [`NewLinkParams::tb`].
+pub mod ifla {
+    use crate::bindings;
+
+    /// `IFLA_ADDRESS`: the MAC address.
+    pub const ADDRESS: u16 = bindings::IFLA_ADDRESS as u16;
+    /// `IFLA_BROADCAST`: the broadcast address.
+    pub const BROADCAST: u16 = bindings::IFLA_BROADCAST as u16;
+    /// `IFLA_IFNAME`: the interface name.
+    pub const IFNAME: u16 = bindings::IFLA_IFNAME as u16;
+    /// `IFLA_MTU`: the MTU.
+    pub const MTU: u16 = bindings::IFLA_MTU as u16;
+    /// `IFLA_TXQLEN`: the transmit queue length.
+    pub const TXQLEN: u16 = bindings::IFLA_TXQLEN as u16;
+    /// `IFLA_NUM_TX_QUEUES`: the number of transmit queues.
+    pub const NUM_TX_QUEUES: u16 = bindings::IFLA_NUM_TX_QUEUES as u16;
+    /// `IFLA_NUM_RX_QUEUES`: the number of receive queues.
+    pub const NUM_RX_QUEUES: u16 = bindings::IFLA_NUM_RX_QUEUES as u16;
+    /// Highest `IFLA_*` attribute (`IFLA_MAX`).
+    pub const MAX: u16 = (bindings::__IFLA_MAX - 1) as u16;
+}
+
+/// A netlink attribute validation policy entry (`struct nla_policy`), see [`LinkOps::POLICY`].
+#[repr(transparent)]
+pub struct Policy(bindings::nla_policy);
+
+// SAFETY: `Policy` is immutable and only contains plain data (the pointers of the union are
+// never set by the constructors).
+unsafe impl Sync for Policy {}
+
+impl Policy {
+    const fn new(ty: u32, len: u16) -> Self {
+        let mut p: bindings::nla_policy = pin_init::zeroed();
+        p.type_ = ty as u8;
+        p.len = len;
+        Self(p)
+    }
+
+    /// An attribute that is not validated (`NLA_UNSPEC`, no length check); use for index 0.
+    pub const fn unspec() -> Self {
+        Self::new(bindings::NLA_UNSPEC, 0)
+    }
+
+    /// A string of at most `max_len` bytes, possibly NUL-terminated (`NLA_STRING`).
+    pub const fn string(max_len: u16) -> Self {
+        Self::new(bindings::NLA_STRING, max_len)
+    }
+
+    /// A NUL-terminated string of at most `max_len` bytes plus the NUL (`NLA_NUL_STRING`).
+    pub const fn nul_string(max_len: u16) -> Self {
+        Self::new(bindings::NLA_NUL_STRING, max_len)
+    }
+
+    /// Binary data of at most `max_len` bytes (`NLA_BINARY`).
+    pub const fn binary(max_len: u16) -> Self {
+        Self::new(bindings::NLA_BINARY, max_len)
+    }
+
+    /// An 8-bit unsigned integer (`NLA_U8`).
+    pub const fn u8() -> Self {
+        Self::new(bindings::NLA_U8, 0)
+    }
+
+    /// A 16-bit unsigned integer (`NLA_U16`).
+    pub const fn u16() -> Self {
+        Self::new(bindings::NLA_U16, 0)
+    }
+
+    /// A 32-bit unsigned integer (`NLA_U32`).
+    pub const fn u32() -> Self {
+        Self::new(bindings::NLA_U32, 0)
+    }
+
+    /// A 64-bit unsigned integer (`NLA_U64`).
+    pub const fn u64() -> Self {
+        Self::new(bindings::NLA_U64, 0)
+    }
+
+    /// A flag without payload (`NLA_FLAG`).
+    pub const fn flag() -> Self {
+        Self::new(bindings::NLA_FLAG, 0)
+    }
+}
+
+/// A netlink attribute (`struct nlattr`) of a request being processed.
+///
+/// # Invariants
+///
+/// A `&Attr` points to a valid attribute whose payload (`nla_len` bytes, checked by the
+/// netlink parser against the message length) is readable for the lifetime of the reference.
+#[repr(transparent)]
+pub struct Attr(Opaque<bindings::nlattr>);
+
+impl Attr {
+    /// Returns the raw pointer to the attribute.
+    pub fn as_raw(&self) -> *mut bindings::nlattr {
+        self.0.get()
+    }
+
+    /// Returns the payload of the attribute (`nla_data()`, `nla_len()`).
+    pub fn data(&self) -> &[u8] {
+        let hdr = nla_total_size(0);
+        // SAFETY: The attribute is valid.
+        let total = usize::from(unsafe { (*self.as_raw()).nla_len });
+        let len = total.saturating_sub(hdr);
+        // SAFETY: The payload starts after the (aligned) header and has `len` readable bytes.
+        unsafe { core::slice::from_raw_parts(self.as_raw().cast::<u8>().add(hdr), len) }
+    }
+
+    /// Returns the payload as a string: up to the first NUL, if any (like `nla_strscpy()`).
+    pub fn as_bytes_nul_trimmed(&self) -> &[u8] {
+        let d = self.data();
+        match d.iter().position(|b| *b == 0) {
+            Some(n) => &d[..n],
+            None => d,
+        }
+    }
+
+    /// Returns the payload as a UTF-8 string (up to the first NUL).
+    pub fn as_str(&self) -> Result<&str> {
+        core::str::from_utf8(self.as_bytes_nul_trimmed()).map_err(|_| EINVAL)
+    }
+
+    fn get_bytes<const N: usize>(&self) -> Result<[u8; N]> {
+        self.data()
+            .get(..N)
+            .and_then(|s| s.try_into().ok())
+            .ok_or(EINVAL)
+    }
+
+    /// Returns the payload as a `u8`.
+    pub fn as_u8(&self) -> Result<u8> {
+        Ok(self.get_bytes::<1>()?[0])
+    }
+
+    /// Returns the payload as a `u16` (native endianness).
+    pub fn as_u16(&self) -> Result<u16> {
+        Ok(u16::from_ne_bytes(self.get_bytes()?))
+    }
+
+    /// Returns the payload as a `u32` (native endianness).
+    pub fn as_u32(&self) -> Result<u32> {
+        Ok(u32::from_ne_bytes(self.get_bytes()?))
+    }
+
+    /// Returns the payload as a `u64` (native endianness).
+    pub fn as_u64(&self) -> Result<u64> {
+        Ok(u64::from_ne_bytes(self.get_bytes()?))
+    }
+}
+
+/// An array of parsed attributes indexed by attribute type (`struct nlattr *tb[]`).
+///
+/// # Invariants
+///
+/// `ptr` points to an array of `len` attribute pointers (each null or valid as per [`Attr`]),
+/// valid for `'a`.
+#[derive(Clone, Copy)]
+pub struct Attrs<'a> {
+    ptr: *const *mut bindings::nlattr,
+    len: usize,
+    _p: PhantomData<&'a Attr>,
+}
+
+impl<'a> Attrs<'a> {
+    /// # Safety
+    ///
+    /// `ptr` must be null or satisfy the type invariants for `len` entries and `'a`.
+    unsafe fn from_raw(ptr: *mut *mut bindings::nlattr, len: usize) -> Option<Self> {
+        if ptr.is_null() {
+            None
+        } else {
+            Some(Self {
+                ptr,
+                len,
+                _p: PhantomData,
+            })
+        }
+    }
+
+    /// Returns the attribute of type `ty`, if present.
+    pub fn get(&self, ty: u16) -> Option<&'a Attr> {
+        let i = usize::from(ty);
+        if i >= self.len {
+            return None;
+        }
+        // SAFETY: `i` is in bounds.
+        let p = unsafe { *self.ptr.add(i) };
+        if p.is_null() {
+            None
+        } else {
+            // SAFETY: Non-null entries are valid attributes for `'a`.
+            Some(unsafe { &*p.cast::<Attr>() })
+        }
+    }
+
+    /// Returns whether the attribute of type `ty` is present.
+    pub fn contains(&self, ty: u16) -> bool {
+        self.get(ty).is_some()
+    }
+}
+
+/// Extended ACK of a netlink request (`struct netlink_ext_ack`), for error messages.
+///
+/// # Invariants
+///
+/// `ptr` is null or points to a valid `netlink_ext_ack` that may be written for `'a` by the
+/// current thread.
+pub struct ExtAck<'a> {
+    ptr: *mut bindings::netlink_ext_ack,
+    // Invariant in `'a`: only attributes of the request may be recorded.
+    _p: PhantomData<*mut &'a bindings::netlink_ext_ack>,
+}
+
+impl<'a> ExtAck<'a> {
+    /// # Safety
+    ///
+    /// `ptr` must be null or satisfy the type invariants for `'a`.
+    unsafe fn from_raw(ptr: *mut bindings::netlink_ext_ack) -> Self {
+        Self {
+            ptr,
+            _p: PhantomData,
+        }
+    }
+
+    /// Sets the error message reported to user space (`NL_SET_ERR_MSG()`).
+    pub fn set_msg(&self, msg: &'static CStr) {
+        if !self.ptr.is_null() {
+            // SAFETY: `ptr` is valid for writes; `msg` is static, so it outlives the request.
+            unsafe { (*self.ptr)._msg = msg.as_char_ptr() };
+        }
+    }
+
+    /// Sets the error message and the offending attribute (`NL_SET_ERR_MSG_ATTR()`).
+    pub fn set_msg_attr(&self, msg: &'static CStr, attr: &'a Attr) {
+        if !self.ptr.is_null() {
+            // SAFETY: `ptr` is valid for writes; `msg` is static and `attr` belongs to the
+            // request, so both outlive the use of the extended ACK.
+            unsafe {
+                (*self.ptr)._msg = msg.as_char_ptr();
+                (*self.ptr).bad_attr = attr.as_raw();
+                (*self.ptr).policy = core::ptr::null();
+            }
+        }
+    }
+}
+
+/// Parameters of [`LinkOps::newlink`] (`struct rtnl_newlink_params`).
+///
+/// # Invariants
+///
+/// `ptr` points to valid parameters for `'a`, whose `data` array (if any) has `data_len`
+/// entries, and RTNL is held for `'a`.
+pub struct NewLinkParams<'a> {
+    ptr: *mut bindings::rtnl_newlink_params,
+    data_len: usize,
+    _p: PhantomData<&'a bindings::rtnl_newlink_params>,
+}
+
+impl<'a> NewLinkParams<'a> {
+    /// Returns the namespace of the netlink socket that sent the request.
+    pub fn src_net(&self) -> &'a Net {
+        // SAFETY: The core holds a reference on the namespace for the duration of the request.
+        unsafe { Net::from_raw((*self.ptr).src_net) }
+    }
+
+    /// Returns the namespace given with `IFLA_LINK_NETNSID`, if any.
+    pub fn link_net(&self) -> Option<&'a Net> {
+        // SAFETY: `ptr` is valid.
+        let p = unsafe { (*self.ptr).link_net };
+        // SAFETY: The core holds a reference on the namespace for the duration of the request.
+        (!p.is_null()).then(|| unsafe { Net::from_raw(p) })
+    }
+
+    /// Returns the `IFLA_*` attributes of the request (see [`ifla`]).
+    pub fn tb(&self) -> Attrs<'a> {
+        // SAFETY: `tb` always points to `IFLA_MAX + 1` entries of the request.
+        unsafe { Attrs::from_raw((*self.ptr).tb, usize::from(ifla::MAX) + 1) }.unwrap_or(Attrs {
+            ptr: core::ptr::null(),
+            len: 0,
+            _p: PhantomData,
+        })
+    }
+
+    /// Returns the driver-specific attributes (`IFLA_INFO_DATA`), validated against
+    /// [`LinkOps::POLICY`], if the request contained any.
+    pub fn data(&self) -> Option<Attrs<'a>> {
+        // SAFETY: `data` is null or points to `maxtype + 1` entries of the request.
+        unsafe { Attrs::from_raw((*self.ptr).data, self.data_len) }
+    }
+
+    /// Returns the RTNL token (newlink runs with RTNL held).
+    pub fn rtnl(&self) -> &'a Rtnl {
+        // SAFETY: RTNL is held for `'a` by the type invariants.
+        unsafe { Rtnl::assume_held() }
+    }
+}
+
+/// A netlink message being filled by [`LinkOps::fill_info`].
+///
+/// # Invariants
+///
+/// `skb` is a valid netlink message buffer that may be appended to for `'a`.
+pub struct LinkInfoMsg<'a> {
+    skb: *mut bindings::sk_buff,
+    _p: PhantomData<&'a mut bindings::sk_buff>,
+}
+
+impl LinkInfoMsg<'_> {
+    /// Appends an attribute with the given payload (`nla_put()`); fails with `EMSGSIZE` if there
+    /// is not enough room (see [`LinkOps::get_size`]).
+    pub fn put_bytes(&mut self, ty: u16, data: &[u8]) -> Result {
+        let len = c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;
+        // SAFETY: `skb` is valid; `data` is readable for `len` bytes.
+        to_result(unsafe {
+            bindings::nla_put(self.skb, c_int::from(ty), len, data.as_ptr().cast())
+        })
+    }
+
+    /// Appends a `u8` attribute.
+    pub fn put_u8(&mut self, ty: u16, v: u8) -> Result {
+        self.put_bytes(ty, &[v])
+    }
+
+    /// Appends a `u16` attribute (native endianness).
+    pub fn put_u16(&mut self, ty: u16, v: u16) -> Result {
+        self.put_bytes(ty, &v.to_ne_bytes())
+    }
+
+    /// Appends a `u32` attribute (native endianness).
+    pub fn put_u32(&mut self, ty: u16, v: u32) -> Result {
+        self.put_bytes(ty, &v.to_ne_bytes())
+    }
+
+    /// Appends a 64-bit aligned `u64` attribute, using `pad` as padding attribute type
+    /// (`nla_put_u64_64bit()`).
+    pub fn put_u64(&mut self, ty: u16, v: u64, pad: u16) -> Result {
+        let b = v.to_ne_bytes();
+        // SAFETY: `skb` is valid; `b` is readable for 8 bytes.
+        to_result(unsafe {
+            bindings::nla_put_64bit(
+                self.skb,
+                c_int::from(ty),
+                8,
+                b.as_ptr().cast(),
+                c_int::from(pad),
+            )
+        })
+    }
+
+    /// Appends a NUL-terminated string attribute (`nla_put_string()`).
+    pub fn put_string(&mut self, ty: u16, s: &CStr) -> Result {
+        self.put_bytes(ty, s.to_bytes_with_nul())
+    }
+
+    /// Appends a flag attribute (`nla_put_flag()`).
+    pub fn put_flag(&mut self, ty: u16) -> Result {
+        self.put_bytes(ty, &[])
+    }
+}
+
+/// A link type (`struct rtnl_link_ops`).
+///
+/// The implementing type is a marker; [`LinkOps::Device`] is the private data type of the
+/// devices of this kind.
+///
+/// # Examples
+///
+/// ```no_run
+/// use kernel::net::device::{DeviceOps, TxResult, TypedDevice, Registered, Unregistered};
+/// use kernel::net::rtnl::{self, ExtAck, LinkOps, NewLinkParams, Policy};
+/// use kernel::net::skbuff::SkBuff;
+/// use kernel::prelude::*;
+///
+/// struct Dev {
+///     id: u32,
+/// }
+///
+/// #[vtable]
+/// impl DeviceOps for Dev {
+///     fn setup(dev: &mut Unregistered<'_, Self>) {
+///         dev.random_mac_addr();
+///     }
+///
+///     fn start_xmit(_dev: &TypedDevice<Self>, skb: SkBuff) -> TxResult {
+///         drop(skb);
+///         TxResult::Ok
+///     }
+/// }
+///
+/// struct Link;
+///
+/// const ATTR_ID: u16 = 1;
+///
+/// #[vtable]
+/// impl LinkOps for Link {
+///     type Device = Dev;
+///     const KIND: &'static CStr = c"example";
+///     const POLICY: &'static [Policy] = &[Policy::unspec(), Policy::u32()];
+///
+///     fn newlink<'a>(
+///         dev: Unregistered<'a, Dev>,
+///         params: &NewLinkParams<'a>,
+///         _extack: &ExtAck<'a>,
+///     ) -> Result<Registered<'a, Dev>> {
+///         let id = match params.data().and_then(|d| d.get(ATTR_ID)) {
+///             Some(a) => a.as_u32()?,
+///             None => 0,
+///         };
+///         dev.register(Dev { id })
+///     }
+/// }
+///
+/// #[pin_data]
+/// struct Module {
+///     #[pin]
+///     link: rtnl::Registration<Link>,
+/// }
+///
+/// impl kernel::InPlaceModule for Module {
+///     fn init(_module: &'static kernel::ThisModule) -> impl PinInit<Self, Error> {
+///         try_pin_init!(Module {
+///             link <- rtnl::Registration::new(),
+///             // Pre-create one device; it is deleted when `link` is dropped.
+///             _: {
+///                 let _dev = link.create_device(c"example%d", Dev { id: 0 })?;
+///             },
+///         })
+///     }
+/// }
+/// ```
+#[vtable]
+pub trait LinkOps: Sized + Send + Sync + 'static {
+    /// The private data (and [`DeviceOps`]) of the devices of this kind.
+    type Device: DeviceOps;
+
+    /// The kind (`ip link add ... type KIND`).
+    const KIND: &'static CStr;
+
+    /// The policy of the driver-specific attributes (`IFLA_INFO_DATA`), indexed by attribute
+    /// type; entry 0 is unused (use [`Policy::unspec`]). `maxtype` is `POLICY.len() - 1`, which
+    /// must not exceed 50 (`RTNL_MAX_TYPE`).
+    const POLICY: &'static [Policy] = &[];
+
+    /// The number of transmit queues of new devices (unless given by user space).
+    const NUM_TX_QUEUES: u32 = 1;
+
+    /// The number of receive queues of new devices (unless given by user space).
+    const NUM_RX_QUEUES: u32 = 1;
+
+    /// Validates the attributes of a new link or of a change request (`validate`).
+    ///
+    /// `tb` holds the `IFLA_*` attributes, `data` the driver-specific ones.
+    fn validate<'a>(_tb: &Attrs<'a>, _data: Option<&Attrs<'a>>, _extack: &ExtAck<'a>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Configures and registers a new device (`newlink`), with RTNL held.
+    ///
+    /// The device was allocated and set up by the core; it must be registered with
+    /// [`Unregistered::register`], whose result is returned. If an error is returned after the
+    /// device was registered, it is unregistered again.
+    fn newlink<'a>(
+        dev: Unregistered<'a, Self::Device>,
+        params: &NewLinkParams<'a>,
+        extack: &ExtAck<'a>,
+    ) -> Result<Registered<'a, Self::Device>>;
+
+    /// Called before a device of this kind is unregistered (`dellink`), with RTNL held.
+    ///
+    /// The device is always unregistered afterwards (it is queued with
+    /// `unregister_netdevice_queue()`). This is the place to release references to other devices
+    /// (e.g. a peer), which would otherwise prevent their unregistration from completing. The
+    /// default does nothing.
+    fn dellink(_dev: &TypedDevice<Self::Device>, _rtnl: &Rtnl) {}
+
+    /// Changes the configuration of an existing device (`changelink`), with RTNL held.
+    fn changelink<'a>(
+        _dev: &'a TypedDevice<Self::Device>,
+        _rtnl: &'a Rtnl,
+        _tb: &Attrs<'a>,
+        _data: Option<&Attrs<'a>>,
+        _extack: &ExtAck<'a>,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the room needed by [`LinkOps::fill_info`] (`get_size`), see [`nla_total_size`].
+    ///
+    /// Same context as [`LinkOps::fill_info`].
+    fn get_size(_dev: &TypedDevice<Self::Device>) -> usize {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Dumps the driver-specific attributes of a device (`fill_info`).
+    ///
+    /// May be called with RTNL held or only under RCU (link dumps), so it must not sleep.
+    fn fill_info(_dev: &TypedDevice<Self::Device>, _msg: &mut LinkInfoMsg<'_>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// Highest attribute type accepted by `rtnl_link_register()`.
+const RTNL_MAX_TYPE: usize = 50;
+
+struct Adapter<L: LinkOps>(PhantomData<L>);
+
+impl<L: LinkOps> Adapter<L> {
+    fn maxtype() -> usize {
+        L::POLICY.len().saturating_sub(1)
+    }
+
+    /// # Safety
+    ///
+    /// Called by the core as `validate` with valid attribute arrays.
+    unsafe extern "C" fn validate(
+        tb: *mut *mut bindings::nlattr,
+        data: *mut *mut bindings::nlattr,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: `tb` has `IFLA_MAX + 1` entries, `data` is null or has `maxtype + 1`
+            // entries, both valid for the duration of the call; `extack` is null or valid.
+            let (tb, data, extack) = unsafe {
+                (
+                    Attrs::from_raw(tb, usize::from(ifla::MAX) + 1),
+                    Attrs::from_raw(data, Self::maxtype() + 1),
+                    ExtAck::from_raw(extack),
+                )
+            };
+            let tb = tb.ok_or(EINVAL)?;
+            L::validate(&tb, data.as_ref(), &extack)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the core as `newlink`, with RTNL held, for a device allocated with our `setup`.
+    unsafe extern "C" fn newlink(
+        dev: *mut bindings::net_device,
+        params: *mut bindings::rtnl_newlink_params,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> c_int {
+        // SAFETY: The core allocated the device with `priv_size::<L::Device>()` and our setup,
+        // it is not registered and exclusively accessed by this callback.
+        let unreg = unsafe { Unregistered::<L::Device>::from_raw(dev) };
+        let params = NewLinkParams {
+            ptr: params,
+            data_len: Self::maxtype() + 1,
+            _p: PhantomData,
+        };
+        // SAFETY: `extack` is null or valid for the duration of the call.
+        let extack = unsafe { ExtAck::from_raw(extack) };
+        let res = match L::newlink(unreg, &params, &extack) {
+            Ok(reg) if reg.as_raw() == dev => return 0,
+            Ok(_) => EINVAL,
+            Err(e) => e,
+        };
+        // The core frees the device on error, which must not be registered anymore.
+        // SAFETY: `dev` is valid.
+        if unsafe { device::reg_state(dev) } == bindings::netdev_reg_state_NETREG_REGISTERED {
+            // SAFETY: RTNL is held and the device is registered. The core's `free_netdev()`
+            // defers the free to the end of the unregistration.
+            unsafe { bindings::unregister_netdevice_queue(dev, core::ptr::null_mut()) };
+        }
+        res.to_errno()
+    }
+
+    /// # Safety
+    ///
+    /// Called by the core as `dellink`, with RTNL held, for a registered device of this kind.
+    unsafe extern "C" fn dellink(dev: *mut bindings::net_device, head: *mut bindings::list_head) {
+        if L::HAS_DELLINK {
+            // SAFETY: The device is a registered device of this kind and RTNL is held.
+            let (tdev, rtnl) =
+                unsafe { (TypedDevice::<L::Device>::from_raw(dev), Rtnl::assume_held()) };
+            L::dellink(tdev, rtnl);
+        }
+        // SAFETY: RTNL is held and the device is registered; `head` is the caller's list.
+        unsafe { bindings::unregister_netdevice_queue(dev, head) };
+    }
+
+    /// # Safety
+    ///
+    /// Called by the core as `changelink`, with RTNL held, for a registered device of this kind.
+    unsafe extern "C" fn changelink(
+        dev: *mut bindings::net_device,
+        tb: *mut *mut bindings::nlattr,
+        data: *mut *mut bindings::nlattr,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: See `validate()` and `dellink()`.
+            let (tdev, rtnl, tb, data, extack) = unsafe {
+                (
+                    TypedDevice::<L::Device>::from_raw(dev),
+                    Rtnl::assume_held(),
+                    Attrs::from_raw(tb, usize::from(ifla::MAX) + 1),
+                    Attrs::from_raw(data, Self::maxtype() + 1),
+                    ExtAck::from_raw(extack),
+                )
+            };
+            let tb = tb.ok_or(EINVAL)?;
+            L::changelink(tdev, rtnl, &tb, data.as_ref(), &extack)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the core as `get_size` for a registered device of this kind.
+    unsafe extern "C" fn get_size(dev: *const bindings::net_device) -> usize {
+        // SAFETY: The device is a registered device of this kind.
+        L::get_size(unsafe { TypedDevice::<L::Device>::from_raw(dev.cast_mut()) })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the core as `fill_info` for a registered device of this kind.
+    unsafe extern "C" fn fill_info(
+        skb: *mut bindings::sk_buff,
+        dev: *const bindings::net_device,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The device is a registered device of this kind.
+            let tdev = unsafe { TypedDevice::<L::Device>::from_raw(dev.cast_mut()) };
+            let mut msg = LinkInfoMsg {
+                skb,
+                _p: PhantomData,
+            };
+            L::fill_info(tdev, &mut msg)?;
+            Ok(0)
+        })
+    }
+
+    extern "C" fn num_tx_queues() -> c_uint {
+        L::NUM_TX_QUEUES
+    }
+
+    extern "C" fn num_rx_queues() -> c_uint {
+        L::NUM_RX_QUEUES
+    }
+
+    /// Writes the `rtnl_link_ops` of `L` into `slot`.
+    ///
+    /// # Safety
+    ///
+    /// `slot` must be valid for writes.
+    unsafe fn write_ops(slot: *mut bindings::rtnl_link_ops) {
+        // SAFETY: `slot` is valid for writes; all-zeroes is a valid (empty) `rtnl_link_ops`.
+        unsafe { slot.write_bytes(0, 1) };
+        // SAFETY: `slot` is valid and initialised.
+        let ops = unsafe { &mut *slot };
+        ops.kind = L::KIND.as_char_ptr();
+        ops.priv_size = device::priv_size::<L::Device>();
+        ops.setup = Some(device::setup_callback::<L::Device>);
+        if !L::POLICY.is_empty() {
+            ops.maxtype = Self::maxtype() as c_uint;
+            ops.policy = L::POLICY.as_ptr().cast();
+        }
+        if L::HAS_VALIDATE {
+            ops.validate = Some(Self::validate);
+        }
+        ops.newlink = Some(Self::newlink);
+        ops.dellink = Some(Self::dellink);
+        if L::HAS_CHANGELINK {
+            ops.changelink = Some(Self::changelink);
+        }
+        if L::HAS_GET_SIZE {
+            ops.get_size = Some(Self::get_size);
+        }
+        if L::HAS_FILL_INFO {
+            ops.fill_info = Some(Self::fill_info);
+        }
+        if L::NUM_TX_QUEUES != 1 {
+            ops.get_num_tx_queues = Some(Self::num_tx_queues);
+        }
+        if L::NUM_RX_QUEUES != 1 {
+            ops.get_num_rx_queues = Some(Self::num_rx_queues);
+        }
+    }
+}
+
+/// A registered link type (`rtnl_link_register()`).
+///
+/// Dropping it unregisters the link type with `rtnl_link_unregister()`, which first deletes all
+/// the devices of this kind (those created through netlink and those created with
+/// [`Registration::create_device`]) and waits until they are freed. Hence the registration must
+/// be dropped before the module is unloaded (e.g. by storing it in the module), and references to
+/// devices of this kind ([`ARef`]) must be dropped before it, otherwise dropping it waits forever.
+///
+/// # Invariants
+///
+/// `ops` holds the `rtnl_link_ops` of `L`, registered with `rtnl_link_register()` until the
+/// registration is dropped.
+#[pin_data(PinnedDrop)]
+pub struct Registration<L: LinkOps> {
+    #[pin]
+    ops: Opaque<bindings::rtnl_link_ops>,
+    _p: PhantomData<L>,
+}
+
+// SAFETY: `rtnl_link_unregister()` may be called from any thread.
+unsafe impl<L: LinkOps> Send for Registration<L> {}
+// SAFETY: The `&self` methods only create devices, which is synchronised by RTNL.
+unsafe impl<L: LinkOps> Sync for Registration<L> {}
+
+impl<L: LinkOps> Registration<L> {
+    /// Registers the link type `L`.
+    pub fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            ops <- Opaque::try_ffi_init(|slot: *mut bindings::rtnl_link_ops| {
+                if Adapter::<L>::maxtype() > RTNL_MAX_TYPE {
+                    return Err(EINVAL);
+                }
+                // SAFETY: `slot` is valid for writes.
+                unsafe { Adapter::<L>::write_ops(slot) };
+                // SAFETY: `slot` holds valid ops whose pointers (`kind`, `policy`, callbacks)
+                // are static. The ops are pinned and unregistered in `drop` before they are
+                // freed.
+                // INVARIANT: On success, the ops are registered.
+                to_result(unsafe { bindings::rtnl_link_register(slot) })
+            }),
+            _p: PhantomData,
+        })
+    }
+
+    /// Creates and registers a device of this kind, outside of netlink (e.g. at module load).
+    ///
+    /// `name` may contain a `%d` that is replaced with the first free number. The device is set
+    /// up like devices created with `ip link add`, its private data is initialised with `init`,
+    /// and it is registered in the initial namespace. It is removed with `ip link del` or when
+    /// the registration is dropped. The returned reference must be dropped before that.
+    ///
+    /// Must be called in process context; takes RTNL.
+    pub fn create_device<E>(
+        &self,
+        name: &CStr,
+        init: impl PinInit<L::Device, E>,
+    ) -> Result<ARef<TypedDevice<L::Device>>>
+    where
+        Error: From<E>,
+    {
+        self.create_device_with(name, init, |_| Ok(()))
+    }
+
+    /// Same as [`Registration::create_device`], with a `configure` closure that can change the
+    /// device (e.g. its MAC address) before it is registered.
+    pub fn create_device_with<E>(
+        &self,
+        name: &CStr,
+        init: impl PinInit<L::Device, E>,
+        configure: impl FnOnce(&mut Unregistered<'_, L::Device>) -> Result,
+    ) -> Result<ARef<TypedDevice<L::Device>>>
+    where
+        Error: From<E>,
+    {
+        // SAFETY: By the type invariants the ops are registered, with our setup for `L::Device`,
+        // until `self` is dropped, which unregisters all devices of this kind.
+        unsafe {
+            device::create_device(
+                self.ops.get(),
+                name,
+                L::NUM_TX_QUEUES,
+                L::NUM_RX_QUEUES,
+                init,
+                configure,
+            )
+        }
+    }
+}
+
+#[pinned_drop]
+impl<L: LinkOps> PinnedDrop for Registration<L> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: The ops are registered by the type invariants.
+        unsafe { bindings::rtnl_link_unregister(self.ops.get()) };
+    }
+}
