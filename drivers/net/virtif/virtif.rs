@@ -2,9 +2,25 @@
 
 //! virtif: a cloneable Ethernet interface whose wire is a pluggable backend.
 //!
-//! This is the Linux analogue of NetBSD rump's `if_virt`. This first version
-//! is the module skeleton: it loads, logs and unloads cleanly.
+//! The Linux analogue of NetBSD rump's `if_virt`. Interfaces are created
+//! with `ip link add [NAME] type virtif` (or the `numifs` module parameter)
+//! and attached to a backend by their "linkstr". Transmitted packets leave
+//! through the backend, either handed over whole (`pair`) or as a list of
+//! data segments; frames the backend delivers pass the MAC filter and enter
+//! the stack through `netif_rx`.
+//!
+//! See `Documentation/networking/virtif.rst`.
 
+#![forbid(unsafe_code)]
+
+mod backend;
+mod device;
+mod filter;
+mod link;
+mod linkstr;
+mod rx;
+
+use kernel::net::rtnl;
 use kernel::prelude::*;
 
 module! {
@@ -13,36 +29,45 @@ module! {
     authors: ["The virtif developers"],
     description: "Virtual Ethernet interface with pluggable backends",
     license: "GPL",
+    alias: ["rtnl-link-virtif"],
+    params: {
+        numifs: u32 {
+            default: 0,
+            description: "Number of virtif interfaces to create at load (default 0)",
+        },
+    },
 }
 
-struct VirtifModule;
-
-impl kernel::Module for VirtifModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        pr_info!("loaded\n");
-        Ok(VirtifModule)
-    }
+#[pin_data]
+struct VirtifModule {
+    #[pin]
+    link: rtnl::Registration<link::VirtifLink>,
+    /// Dropped after `link`, i.e. after every interface is gone.
+    _log: UnloadLog,
 }
 
-impl Drop for VirtifModule {
+struct UnloadLog;
+
+impl Drop for UnloadLog {
     fn drop(&mut self) {
         pr_info!("unloaded\n");
     }
 }
 
-/// Returns true if `addr` is a locally administered unicast Ethernet address.
-pub(crate) fn is_local_unicast(addr: &[u8; 6]) -> bool {
-    addr[0] & 0x01 == 0 && addr[0] & 0x02 != 0
-}
-
-#[kunit_tests(virtif_skeleton)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_unicast() {
-        assert!(is_local_unicast(&[0x02, 0, 0, 0, 0, 1]));
-        assert!(!is_local_unicast(&[0x00, 0x11, 0x22, 0, 0, 1]));
-        assert!(!is_local_unicast(&[0x03, 0, 0, 0, 0, 1]));
+impl kernel::InPlaceModule for VirtifModule {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        let numifs = module_parameters::numifs.value();
+        try_pin_init!(Self {
+            link <- rtnl::Registration::new(),
+            _: {
+                for _ in 0..numifs {
+                    // The interfaces belong to the link kind: they are
+                    // removed with it when the module unloads.
+                    let _dev = link.create_device(c"virtif%d", device::Virtif::new())?;
+                }
+                pr_info!("loaded ({} interface(s) created)\n", numifs);
+            },
+            _log: UnloadLog,
+        })
     }
 }

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A virtif interface: private data, `net_device_ops` and ethtool.
+
+#![forbid(unsafe_code)]
+
+use crate::backend::AnyBackend;
+use crate::filter::{DropReason, RxFilter, Verdict, DROP_REASON_NAMES, NR_DROP_REASONS};
+use kernel::net::device::{
+    AddrList, DeviceOps, Features, Flags, MacAddr, PcpuStats, PrivFlags, TxResult, TypedDevice,
+    Unregistered,
+};
+use kernel::net::ethtool::{DrvInfo, EthtoolOps};
+use kernel::net::rtnl::Rtnl;
+use kernel::net::skbuff::{ChecksumState, SkBuff};
+use kernel::new_spinlock_irq;
+use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::sync::SpinLockIrq;
+
+/// Smallest MTU (IPv4's minimum datagram size).
+pub(crate) const MIN_MTU: u32 = 68;
+/// Largest MTU.
+pub(crate) const MAX_MTU: u32 = 65535;
+
+/// The backend state of an interface.
+pub(crate) struct Link {
+    /// The linkstr as set by the user, NUL-terminated; empty when none was set.
+    pub(crate) linkstr: KVec<u8>,
+    /// The attached backend, if any.
+    pub(crate) backend: Option<AnyBackend>,
+}
+
+/// The private data of a virtif interface.
+#[pin_data]
+pub(crate) struct Virtif {
+    /// Backend state. Changed with RTNL held; read on the transmit path.
+    #[pin]
+    pub(crate) link: SpinLockIrq<Link>,
+    /// The receive filter, rebuilt by `set_rx_mode`.
+    #[pin]
+    filter: SpinLockIrq<RxFilter>,
+    /// Frames dropped, by reason (see `ethtool -S`).
+    drops: [Atomic<u64>; NR_DROP_REASONS],
+}
+
+impl Virtif {
+    /// Initialiser for the private data of a new interface.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            link <- new_spinlock_irq!(Link { linkstr: KVec::new(), backend: None }, "virtif_link"),
+            filter <- new_spinlock_irq!(RxFilter::new(), "virtif_filter"),
+            drops: [const { Atomic::new(0) }; NR_DROP_REASONS],
+        })
+    }
+
+    /// Counts a dropped frame, in the per-reason counters and in the
+    /// interface's rx/tx drop counters.
+    pub(crate) fn count_drop(&self, reason: DropReason) {
+        self.drops[reason as usize].add(1u64, Relaxed);
+    }
+
+    /// Returns the number of frames dropped for `reason`.
+    pub(crate) fn drops(&self, reason: DropReason) -> u64 {
+        self.drops[reason as usize].load(Relaxed)
+    }
+
+    /// Runs the receive filter for a frame to `dst` arriving on `dev`.
+    pub(crate) fn verdict(&self, dev: &TypedDevice<Virtif>, dst: &MacAddr) -> Verdict {
+        let own = dev.mac_addr();
+        // Fast path, no lock: our own address and broadcast.
+        if *dst == own || dst.iter().all(|&b| b == 0xff) {
+            return Verdict::Accept;
+        }
+        self.filter.lock().verdict(&own, dst)
+    }
+
+    /// Sets the carrier of `dev` (and of its `pair` peer) from the backend
+    /// state, given whether `dev` is up. `ndo_open` runs before the core sets
+    /// `IFF_UP`, hence the explicit `up`.
+    pub(crate) fn set_carriers(dev: &TypedDevice<Virtif>, up: bool) {
+        let (on, peer) = {
+            let vif = dev.data();
+            let link = vif.link.lock();
+            match &link.backend {
+                None => (false, None),
+                Some(AnyBackend::Loop(_)) => (up, None),
+                Some(AnyBackend::Pair(p)) => match &p.peer {
+                    None => (false, None),
+                    Some(peer) => (up && peer.flags().contains(Flags::UP), Some(peer.clone())),
+                },
+            }
+        };
+        for d in Iterator::chain(core::iter::once(dev), peer.as_deref()) {
+            if on {
+                d.carrier_on();
+            } else {
+                d.carrier_off();
+            }
+        }
+    }
+
+    /// The peer of a `pair` interface, if joined.
+    pub(crate) fn peer(&self) -> Option<ARef<TypedDevice<Virtif>>> {
+        match &self.link.lock().backend {
+            Some(AnyBackend::Pair(p)) => p.peer.clone(),
+            _ => None,
+        }
+    }
+}
+
+use kernel::sync::aref::ARef;
+
+#[vtable]
+impl DeviceOps for Virtif {
+    const PCPU_STATS: PcpuStats = PcpuStats::Tstats;
+
+    fn setup(dev: &mut Unregistered<'_, Self>) {
+        dev.random_mac_addr();
+        dev.set_min_mtu(MIN_MTU);
+        dev.set_max_mtu(MAX_MTU);
+        // No qdisc and no transmit lock: like veth, the transmit path only
+        // touches per-CPU counters and the backend.
+        dev.set_priv_flags(PrivFlags::NO_QUEUE | PrivFlags::LIVE_ADDR_CHANGE | PrivFlags::UNICAST_FLT);
+        dev.set_lltx(true);
+        let features = Features::SG | Features::HW_CSUM | Features::HIGHDMA;
+        dev.set_hw_features(features);
+        dev.set_features(features);
+        dev.set_ethtool_ops();
+        // No backend yet: no carrier.
+        dev.carrier_off();
+    }
+
+    fn open(dev: &TypedDevice<Self>, _rtnl: &Rtnl) -> Result {
+        Self::set_carriers(dev, true);
+        Ok(())
+    }
+
+    fn stop(dev: &TypedDevice<Self>, _rtnl: &Rtnl) -> Result {
+        Self::set_carriers(dev, false);
+        Ok(())
+    }
+
+    fn start_xmit(dev: &TypedDevice<Self>, mut skb: SkBuff) -> TxResult {
+        let vif = dev.data();
+        let len = skb.len();
+        // The pair fast path: hand the packet itself to the peer.
+        if let Some(peer) = vif.peer() {
+            dev.tstats_add_tx(1, len);
+            crate::rx::forward(dev, &peer, skb);
+            return TxResult::Ok;
+        }
+        let guard = vif.link.lock();
+        let Some(backend) = &guard.backend else {
+            drop(guard);
+            vif.count_drop(DropReason::TxNoCarrier);
+            skb.drop_reason(kernel::net::skbuff::DropReason::NotSpecified);
+            return TxResult::Ok;
+        };
+        // The iovec path: the backend sees the bytes of the frame, so any
+        // checksum the stack left to us must be filled in first.
+        if skb.ip_summed() == ChecksumState::Partial && skb.checksum_help().is_err() {
+            drop(guard);
+            vif.count_drop(DropReason::TxBackend);
+            skb.drop_reason(kernel::net::skbuff::DropReason::NotSpecified);
+            return TxResult::Ok;
+        }
+        let res = skb.with_segments(|segs| backend.as_dyn().send(dev, segs));
+        drop(guard);
+        match res {
+            Ok(()) => {
+                dev.tstats_add_tx(1, len);
+                skb.consume();
+            }
+            Err(_) => {
+                vif.count_drop(DropReason::TxBackend);
+                skb.drop_reason(kernel::net::skbuff::DropReason::NotSpecified);
+            }
+        }
+        TxResult::Ok
+    }
+
+    fn set_rx_mode(dev: &TypedDevice<Self>, _rtnl: &Rtnl, uc: &AddrList, mc: &AddrList) -> Result {
+        let flags = dev.flags();
+        let mut ucv = KVec::with_capacity(uc.len(), GFP_KERNEL)?;
+        let mut mcv = KVec::with_capacity(mc.len(), GFP_KERNEL)?;
+        let mut err = Ok(());
+        uc.for_each(|a| {
+            if err.is_ok() {
+                err = ucv.push(*a, GFP_KERNEL).map_err(Error::from);
+            }
+        });
+        mc.for_each(|a| {
+            if err.is_ok() {
+                err = mcv.push(*a, GFP_KERNEL).map_err(Error::from);
+            }
+        });
+        err?;
+        let new = RxFilter::build(
+            flags.contains(Flags::PROMISC),
+            flags.contains(Flags::ALLMULTI),
+            ucv,
+            mcv,
+        );
+        let old = core::mem::replace(&mut *dev.data().filter.lock(), new);
+        drop(old);
+        Ok(())
+    }
+
+    fn get_stats64(dev: &TypedDevice<Self>, stats: &mut kernel::net::device::LinkStats64) {
+        dev.tstats64(stats);
+        let vif = dev.data();
+        let rx_drops = vif.drops(DropReason::NotRunning)
+            + vif.drops(DropReason::ForeignUnicast)
+            + vif.drops(DropReason::UnjoinedMulticast)
+            + vif.drops(DropReason::BadLength)
+            + vif.drops(DropReason::NoMemory)
+            + vif.drops(DropReason::Backlog);
+        let tx_drops = vif.drops(DropReason::TxNoCarrier) + vif.drops(DropReason::TxBackend);
+        stats.set_rx_dropped(stats.rx_dropped() + rx_drops);
+        stats.set_tx_dropped(stats.tx_dropped() + tx_drops);
+        stats.set_rx_length_errors(vif.drops(DropReason::BadLength));
+    }
+}
+
+#[vtable]
+impl EthtoolOps for Virtif {
+    const STATS: &'static [&'static CStr] = &DROP_REASON_NAMES;
+
+    fn get_drvinfo(dev: &TypedDevice<Self>, info: &mut DrvInfo) {
+        info.set_driver(c"virtif");
+        info.set_version(c"1.0");
+        info.set_bus_info(if dev.data().link.lock().backend.is_some() {
+            c"virtif"
+        } else {
+            c"virtif (no backend)"
+        });
+    }
+
+    fn get_ethtool_stats(dev: &TypedDevice<Self>, data: &mut [u64]) {
+        let vif = dev.data();
+        for (i, v) in data.iter_mut().enumerate().take(NR_DROP_REASONS) {
+            *v = vif.drops[i].load(Relaxed);
+        }
+    }
+}
