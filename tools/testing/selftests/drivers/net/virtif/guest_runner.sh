@@ -10,7 +10,7 @@
 # or if the kernel reported a splat while it ran.
 cd "$(dirname "$0")" || exit 1
 . ./lib.sh
-TIMEOUT=${VIRTIF_TEST_TIMEOUT:-600}
+TIMEOUT=${VIRTIF_TEST_TIMEOUT:-300}
 
 if [ $# -gt 0 ]; then
 	tests=("$@")

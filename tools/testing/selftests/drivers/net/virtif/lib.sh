@@ -42,3 +42,61 @@ test_dmesg() {
 
 # Report a sub-result that the runner counts as a test of its own.
 subtest() { echo "ksft-subtest: $1 $2"; }
+
+# --- virtif helpers ---------------------------------------------------------
+NL="$TESTDIR/virtif_nl.py"
+SENDETH="$TESTDIR/sendeth.py"
+
+virtif_load() {
+	module_loaded virtif || insmod "$VIRTIF_KO" "$@" || fail "insmod virtif"
+}
+
+# Namespaces created by a test, removed by cleanup (run at exit).
+NETNS=()
+netns_add() {
+	ip netns add "$1" || fail "ip netns add $1"
+	NETNS+=("$1")
+	ip -n "$1" link set lo up
+}
+# netns_add_quiet NS: a namespace whose new interfaces get no IPv6 (no ND or
+# MLD chatter), for tests that count frames exactly.
+netns_add_quiet() {
+	netns_add "$1"
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+}
+cleanup() {
+	local ns
+	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	virtif_unload_quiet
+}
+trap cleanup EXIT
+virtif_unload_quiet() { module_loaded virtif && rmmod virtif 2>/dev/null; true; }
+
+# make_pair NS_A IF_A NS_B IF_B: a virtif pair with one end in each namespace.
+make_pair() {
+	ip link add "$2" type virtif || fail "ip link add $2"
+	ip link add "$4" type virtif || fail "ip link add $4"
+	"$NL" set "$2" --linkstr "pair:$4" >/dev/null || fail "pair $2 with $4"
+	ip link set "$2" netns "$1" || fail "move $2 to $1"
+	ip link set "$4" netns "$3" || fail "move $4 to $3"
+	ip -n "$1" link set "$2" up || fail "set $2 up"
+	ip -n "$3" link set "$4" up || fail "set $4 up"
+}
+
+# counter NS IF COUNTER: a counter from sysfs (statistics/) or ethtool -S.
+counter() {
+	local v
+	v=$(ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3" 2>/dev/null) ||
+		v=$(ip netns exec "$1" ethtool -S "$2" | awk -v k="$3:" '$1 == k { print $2 }')
+	echo "${v:-missing}"
+}
+
+# wait_for SECONDS CMD...: retry CMD until it succeeds.
+wait_for() {
+	local t=$1; shift
+	local end=$((SECONDS + t))
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env -S python3 -S
+# SPDX-License-Identifier: GPL-2.0
+"""Minimal rtnetlink client for virtif's IFLA_INFO_DATA attributes.
+
+iproute2 has no "virtif" link plugin, so this sets and reads the linkstr
+attribute directly and prints the kernel's extack message on errors.
+
+  virtif_nl.py add NAME [--linkstr S | --linkstr-len N] [--address MAC]
+  virtif_nl.py set NAME  --linkstr S | --linkstr-len N
+  virtif_nl.py get NAME
+
+On success prints the result (get: the linkstr) and exits 0. On error prints
+"error: ERRNO_NAME (N): EXTACK MESSAGE" and exits 1.
+"""
+import argparse
+import errno
+import os
+import socket
+import struct
+import sys
+
+RTM_NEWLINK, RTM_GETLINK, NLMSG_ERROR, NLMSG_DONE = 16, 18, 2, 3
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 1, 4, 0x200, 0x400
+NLM_F_ACK_TLVS = 0x200
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_LINKINFO = 1, 3, 18
+IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
+IFLA_VIRTIF_LINKSTR = 1
+NLA_F_NESTED = 0x8000
+SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
+NLMSGERR_ATTR_MSG = 1
+
+
+def attr(kind, payload):
+    hdr = struct.pack("HH", 4 + len(payload), kind)
+    return hdr + payload + b"\0" * ((4 - len(payload) % 4) % 4)
+
+
+def parse_attrs(data):
+    out = {}
+    while len(data) >= 4:
+        length, kind = struct.unpack_from("HH", data)
+        if length < 4:
+            break
+        out[kind & 0x3FFF] = data[4:length]
+        data = data[(length + 3) & ~3:]
+    return out
+
+
+def request(msg_type, flags, payload):
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+    s.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+    s.bind((0, 0))
+    hdr = struct.pack("IHHII", 16 + len(payload), msg_type, flags | NLM_F_REQUEST, 1, 0)
+    s.send(hdr + payload)
+    replies = []
+    while True:
+        data = s.recv(65536)
+        while len(data) >= 16:
+            length, rtype, rflags, _seq, _pid = struct.unpack_from("IHHII", data)
+            body = data[16:length]
+            if rtype == NLMSG_ERROR:
+                err = -struct.unpack_from("i", body)[0]
+                msg = ""
+                if err and rflags & NLM_F_ACK_TLVS:
+                    # Capped: the error code, then the original header only.
+                    tlvs = parse_attrs(body[4 + 16:])
+                    msg = tlvs.get(NLMSGERR_ATTR_MSG, b"").rstrip(b"\0").decode()
+                return err, msg, replies
+            if rtype == NLMSG_DONE:
+                return 0, "", replies
+            replies.append((rtype, body))
+            data = data[(length + 3) & ~3:]
+        if replies and not flags & NLM_F_ACK:
+            return 0, "", replies
+
+
+def ifinfo(index=0):
+    return struct.pack("BxHiII", socket.AF_UNSPEC, 0, index, 0, 0)
+
+
+def linkinfo(linkstr):
+    data = b""
+    if linkstr is not None:
+        data = attr(NLA_F_NESTED | IFLA_INFO_DATA, attr(IFLA_VIRTIF_LINKSTR, linkstr))
+    return attr(NLA_F_NESTED | IFLA_LINKINFO, attr(IFLA_INFO_KIND, b"virtif\0") + data)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("cmd", choices=["add", "set", "get"])
+    p.add_argument("name")
+    p.add_argument("--linkstr")
+    p.add_argument("--linkstr-len", type=int, help="use a linkstr of N 'x' bytes")
+    p.add_argument("--address")
+    a = p.parse_args()
+
+    linkstr = None
+    if a.linkstr is not None:
+        linkstr = a.linkstr.encode() + b"\0"
+    elif a.linkstr_len is not None:
+        linkstr = b"x" * a.linkstr_len + b"\0"
+
+    name = attr(IFLA_IFNAME, a.name.encode() + b"\0")
+    if a.cmd == "add":
+        payload = ifinfo() + name + linkinfo(linkstr)
+        if a.address:
+            payload += attr(IFLA_ADDRESS, bytes(int(x, 16) for x in a.address.split(":")))
+        err, msg, _ = request(RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, payload)
+    elif a.cmd == "set":
+        if linkstr is None:
+            p.error("set needs --linkstr or --linkstr-len")
+        err, msg, _ = request(RTM_NEWLINK, NLM_F_ACK, ifinfo() + name + linkinfo(linkstr))
+    else:
+        err, msg, replies = request(RTM_GETLINK, 0, ifinfo() + name)
+        if not err:
+            for rtype, body in replies:
+                if rtype != RTM_NEWLINK:
+                    continue
+                info = parse_attrs(parse_attrs(body[16:]).get(IFLA_LINKINFO, b""))
+                data = parse_attrs(info.get(IFLA_INFO_DATA, b""))
+                print(data.get(IFLA_VIRTIF_LINKSTR, b"").rstrip(b"\0").decode())
+    if err:
+        print(f"error: {errno.errorcode.get(err, '?')} ({err}): {msg}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
