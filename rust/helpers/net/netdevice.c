@@ -3,7 +3,9 @@
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
 #include <linux/preempt.h>
+#include <linux/nsproxy.h>
 #include <linux/rtnetlink.h>
+#include <linux/sched/signal.h>
 
 #ifdef CONFIG_NET
 
@@ -99,7 +101,7 @@ __rust_helper void rust_helper_netif_addr_unlock_bh(struct net_device *dev)
 
 /*
  * `struct net_device` bitfields that bindgen cannot expose in a stable way.
- * These are only used on devices that are not registered yet.
+ * Writers hold RTNL or own the device before registration.
  */
 __rust_helper u32 rust_helper_netdev_get_priv_flags(const struct net_device *dev)
 {
@@ -186,3 +188,19 @@ __rust_helper void rust_helper_dev_core_stats_tx_dropped_inc(struct net_device *
 }
 
 #endif
+
+__rust_helper struct net_device *rust_helper_to_net_dev(struct device *dev)
+{
+	return to_net_dev(dev);
+}
+
+__rust_helper int rust_helper_restart_syscall(void)
+{
+	return restart_syscall();
+}
+
+/* The network namespace of the current task (process context only). */
+__rust_helper struct net *rust_helper_current_net(void)
+{
+	return current->nsproxy->net_ns;
+}

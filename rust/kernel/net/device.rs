@@ -356,6 +356,25 @@ impl Net {
     pub fn as_raw(&self) -> *mut bindings::net {
         self.0.get()
     }
+
+    /// Calls `f` with the network namespace of the current task (`current->nsproxy->net_ns`).
+    ///
+    /// Must be called from process context (a system call, for example).
+    pub fn with_current<R>(f: impl for<'a> FnOnce(&'a Net) -> R) -> R {
+        // SAFETY: In process context the current task has an nsproxy, and only the task itself
+        // can switch it (setns, unshare), which it cannot do while it runs this function.
+        let net = unsafe { Self::from_raw(bindings::current_net()) };
+        f(net)
+    }
+
+    /// Returns whether the current task has `CAP_NET_ADMIN` in the user namespace that owns
+    /// this network namespace (`ns_capable(net->user_ns, CAP_NET_ADMIN)`), the check that
+    /// guards configuring the namespace's interfaces.
+    pub fn net_admin_capable(&self) -> bool {
+        // SAFETY: `self` is alive, so its `user_ns` is a valid user namespace that it holds a
+        // reference to.
+        unsafe { bindings::ns_capable((*self.as_raw()).user_ns, bindings::CAP_NET_ADMIN as i32) }
+    }
 }
 
 impl PartialEq for Net {
@@ -602,6 +621,27 @@ impl Device {
     pub fn carrier_ok(&self) -> bool {
         // SAFETY: The device is valid.
         unsafe { bindings::netif_carrier_ok(self.as_raw()) }
+    }
+
+    /// Returns the private flags (`dev->priv_flags`).
+    pub fn priv_flags(&self) -> PrivFlags {
+        // SAFETY: The device is valid; reading the flags is a plain load.
+        PrivFlags(unsafe { bindings::netdev_get_priv_flags(self.as_raw()) })
+    }
+
+    /// Sets (`on`) or clears the given private flags of a device that may be registered.
+    ///
+    /// Only flags that the core reads under RTNL may change after registration; for
+    /// [`PrivFlags::NO_QUEUE`] the change takes effect the next time the device is opened (when
+    /// its default qdisc is attached).
+    pub fn update_priv_flags(&self, _rtnl: &Rtnl, flags: PrivFlags, on: bool) {
+        let dev = self.as_raw();
+        // SAFETY: The device is valid and RTNL, which serialises writers of `priv_flags`, is held.
+        unsafe {
+            let old = bindings::netdev_get_priv_flags(dev);
+            let new = if on { old | flags.0 } else { old & !flags.0 };
+            bindings::netdev_set_priv_flags(dev, new);
+        }
     }
 
     /// Allows transmission on the first transmit queue (`netif_start_queue()`).
@@ -1282,7 +1322,7 @@ impl<'a, T: DeviceOps> Unregistered<'a, T> {
         }
     }
 
-    fn raw(&mut self) -> *mut bindings::net_device {
+    pub(crate) fn raw(&mut self) -> *mut bindings::net_device {
         self.ptr.as_ptr()
     }
 

@@ -9,6 +9,10 @@
 use crate::{
     bindings,
     error::to_result,
+    iov::{
+        IovIterDest,
+        IovIterSource, //
+    },
     net::device::{
         Device,
         MacAddr,
@@ -21,6 +25,7 @@ use crate::{
     },
     prelude::*,
 };
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 /// Type of a received packet (`skb->pkt_type`), as classified by [`SkBuff::eth_type_trans`].
@@ -176,6 +181,49 @@ impl SkBuff {
         // and `data` is readable for `len` bytes.
         unsafe { bindings::skb_put_data(self.as_raw(), data.as_ptr().cast(), len) };
         Ok(())
+    }
+
+    /// Appends `len` bytes read from `src` to the linear part (`skb_put()` after
+    /// `copy_from_iter()`).
+    ///
+    /// Fails with `ENOSPC` if the packet is not linear or lacks the tailroom, and with `EFAULT`
+    /// if `src` could not provide `len` bytes (the packet is then left unchanged; `src` may have
+    /// advanced).
+    pub fn put_from_iter(&mut self, src: &mut IovIterSource<'_>, len: usize) -> Result {
+        let len32 = u32::try_from(len).map_err(|_| ENOSPC)?;
+        // SAFETY: The skb is valid.
+        if self.is_nonlinear() || unsafe { bindings::skb_tailroom(self.as_raw()) } < len32 {
+            return Err(ENOSPC);
+        }
+        // SAFETY: We own the skb, which is linear with at least `len` bytes of tailroom (checked
+        // above); the tailroom is not part of the packet yet, so nothing else reads or writes
+        // it while we hold this slice.
+        let tail = unsafe {
+            core::slice::from_raw_parts_mut(
+                bindings::skb_tail_pointer(self.as_raw()).cast::<MaybeUninit<u8>>(),
+                len,
+            )
+        };
+        if src.copy_from_iter_raw(tail).len() != len {
+            return Err(EFAULT);
+        }
+        // SAFETY: We own the skb and the `len` bytes after its tail are now initialised.
+        unsafe { bindings::skb_put(self.as_raw(), len32) };
+        Ok(())
+    }
+
+    /// Copies the whole packet (linear part, fragments and fragment list) to `dst`
+    /// (`skb_copy_datagram_iter()`). Fails with `EFAULT` if `dst` could not take all of it.
+    pub fn copy_to_iter(&self, dst: &mut IovIterDest<'_>) -> Result {
+        let len = self.len();
+        if (dst.len() as u64) < u64::from(len) {
+            return Err(EFAULT);
+        }
+        // SAFETY: The skb is valid and owned by us, so its data and fragments are stable while
+        // they are copied; `dst` is a valid iterator.
+        to_result(unsafe {
+            bindings::skb_copy_datagram_iter(self.as_raw(), 0, dst.as_raw(), len as c_int)
+        })
     }
 
     /// Returns the length of the packet (`skb->len`).
