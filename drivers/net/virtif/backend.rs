@@ -6,7 +6,7 @@
 //!
 //! | rump                 | virtif                                              |
 //! |----------------------|-----------------------------------------------------|
-//! | `VIFHYPER_CREATE`    | [`create`] from a parsed linkstr, under RTNL         |
+//! | `VIFHYPER_CREATE`    | `link::set_linkstr`, from a parsed linkstr, RTNL    |
 //! | `VIFHYPER_SEND`      | [`Backend::send`], one frame as a slice of slices   |
 //! | `VIFHYPER_DYING`     | [`Backend::dying`], under RTNL                       |
 //! | `VIFHYPER_DESTROY`   | dropping the backend, process context               |
@@ -21,15 +21,20 @@
 //! - `deliver` may be called from any context that may run softirq-safe code
 //!   (BH disabled or process context), on any CPU, concurrently. It copies the
 //!   frame, so the caller keeps ownership of its buffers.
-//! - After `dying` returns, the backend must not call `deliver` any more and
-//!   `send` is not called again; the backend is then dropped.
+//! - The backend is unpublished first (RCU): once `dying` is called, `send`
+//!   is not running and will not be called again. After `dying` returns, the
+//!   backend must not call `deliver` any more; it is then dropped (DESTROY),
+//!   in process context.
 
 #![forbid(unsafe_code)]
 
 use crate::device::Virtif;
-use kernel::net::device::TypedDevice;
+use crate::user::Channel;
+use kernel::net::device::{TxResult, TypedDevice};
+use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
+use kernel::sync::Arc;
 
 /// The operations of a backend.
 pub(crate) trait Backend: Send + Sync {
@@ -54,18 +59,39 @@ impl Backend for LoopBackend {
 ///
 /// The transmit path hands the packet to the peer without copying (see
 /// `device.rs`); [`Backend::send`] is the general path used when a caller
-/// only has the frame's segments.
+/// only has the frame's segments. When either end is deleted, both lose
+/// their backend (see `link::detach`), so the reference to the peer never
+/// outlives the pairing.
 pub(crate) struct PairBackend {
-    /// The other end; `None` once it was deleted.
-    pub(crate) peer: Option<ARef<TypedDevice<Virtif>>>,
+    /// The other end.
+    pub(crate) peer: ARef<TypedDevice<Virtif>>,
 }
 
 impl Backend for PairBackend {
     fn send(&self, _dev: &TypedDevice<Virtif>, frame: &[&[u8]]) -> Result {
-        match &self.peer {
-            Some(peer) => crate::rx::deliver(peer, frame),
-            None => Err(ENOTCONN),
+        crate::rx::deliver(&self.peer, frame)
+    }
+}
+
+/// `user`: a process carries the frames through `/dev/virtif` (see `user.rs`).
+///
+/// The transmit path queues the packet itself for the reader; [`Backend::send`]
+/// is the general path, which copies the segments into a new packet first.
+pub(crate) struct UserBackend {
+    pub(crate) chan: Arc<Channel>,
+}
+
+impl Backend for UserBackend {
+    fn send(&self, dev: &TypedDevice<Virtif>, frame: &[&[u8]]) -> Result {
+        let skb = SkBuff::from_slices(dev, frame)?;
+        match self.chan.xmit(dev, skb) {
+            TxResult::Ok => Ok(()),
+            TxResult::Busy(_) => Err(ENOBUFS),
         }
+    }
+
+    fn dying(&self) {
+        self.chan.dying();
     }
 }
 
@@ -73,6 +99,7 @@ impl Backend for PairBackend {
 pub(crate) enum AnyBackend {
     Loop(LoopBackend),
     Pair(PairBackend),
+    User(UserBackend),
 }
 
 impl AnyBackend {
@@ -80,6 +107,7 @@ impl AnyBackend {
         match self {
             AnyBackend::Loop(b) => b,
             AnyBackend::Pair(b) => b,
+            AnyBackend::User(b) => b,
         }
     }
 }

@@ -13,30 +13,28 @@ use kernel::net::device::{
 use kernel::net::ethtool::{DrvInfo, EthtoolOps};
 use kernel::net::rtnl::Rtnl;
 use kernel::net::skbuff::{ChecksumState, SkBuff};
-use kernel::new_spinlock_irq;
+use kernel::net::sysfs::{Attribute, AttributeGroup, ShowBuffer};
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::SpinLockIrq;
+use kernel::sync::rcu_box::RcuBox;
+use kernel::sync::{rcu, Mutex, SpinLockIrq};
+use kernel::{new_mutex, new_spinlock_irq};
 
 /// Smallest MTU (IPv4's minimum datagram size).
 pub(crate) const MIN_MTU: u32 = 68;
 /// Largest MTU.
 pub(crate) const MAX_MTU: u32 = 65535;
 
-/// The backend state of an interface.
-pub(crate) struct Link {
-    /// The linkstr as set by the user, NUL-terminated; empty when none was set.
-    pub(crate) linkstr: KVec<u8>,
-    /// The attached backend, if any.
-    pub(crate) backend: Option<AnyBackend>,
-}
-
 /// The private data of a virtif interface.
 #[pin_data]
 pub(crate) struct Virtif {
-    /// Backend state. Changed with RTNL held; read on the transmit path.
+    /// The linkstr as set by the user, NUL-terminated; empty when none is set.
+    /// Written with RTNL held, together with `backend`.
     #[pin]
-    pub(crate) link: SpinLockIrq<Link>,
+    pub(crate) linkstr: Mutex<KVec<u8>>,
+    /// The attached backend. Replaced with RTNL held; read locklessly (RCU) by
+    /// the transmit path.
+    backend: RcuBox<AnyBackend>,
     /// The receive filter, rebuilt by `set_rx_mode`.
     #[pin]
     filter: SpinLockIrq<RxFilter>,
@@ -48,10 +46,32 @@ impl Virtif {
     /// Initialiser for the private data of a new interface.
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
-            link <- new_spinlock_irq!(Link { linkstr: KVec::new(), backend: None }, "virtif_link"),
+            linkstr <- new_mutex!(KVec::new(), "virtif_linkstr"),
+            backend: RcuBox::new(),
             filter <- new_spinlock_irq!(RxFilter::new(), "virtif_filter"),
             drops: [const { Atomic::new(0) }; NR_DROP_REASONS],
         })
+    }
+
+    /// The attached backend, for the RCU read-side critical section `guard`.
+    pub(crate) fn backend<'a>(&'a self, guard: &'a rcu::Guard) -> Option<&'a AnyBackend> {
+        self.backend.get(guard)
+    }
+
+    /// Returns whether a backend is attached. RTNL must be held for the answer
+    /// to stay true.
+    pub(crate) fn has_backend(&self) -> bool {
+        self.backend.is_some()
+    }
+
+    /// Publishes `new` as the backend and returns the previous one, once no
+    /// transmit path can see it any more. Sleeps; RTNL must be held.
+    pub(crate) fn replace_backend(
+        &self,
+        _rtnl: &Rtnl,
+        new: Option<KBox<AnyBackend>>,
+    ) -> Option<KBox<AnyBackend>> {
+        self.backend.replace(new)
     }
 
     /// Counts a dropped frame, in the per-reason counters and in the
@@ -77,18 +97,17 @@ impl Virtif {
 
     /// Sets the carrier of `dev` (and of its `pair` peer) from the backend
     /// state, given whether `dev` is up. `ndo_open` runs before the core sets
-    /// `IFF_UP`, hence the explicit `up`.
+    /// `IFF_UP`, hence the explicit `up`. RTNL must be held.
     pub(crate) fn set_carriers(dev: &TypedDevice<Virtif>, up: bool) {
         let (on, peer) = {
-            let vif = dev.data();
-            let link = vif.link.lock();
-            match &link.backend {
+            let guard = rcu::read_lock();
+            match dev.data().backend(&guard) {
                 None => (false, None),
                 Some(AnyBackend::Loop(_)) => (up, None),
-                Some(AnyBackend::Pair(p)) => match &p.peer {
-                    None => (false, None),
-                    Some(peer) => (up && peer.flags().contains(Flags::UP), Some(peer.clone())),
-                },
+                Some(AnyBackend::Pair(p)) => {
+                    (up && p.peer.flags().contains(Flags::UP), Some(p.peer.clone()))
+                }
+                Some(AnyBackend::User(u)) => (up && u.chan.is_attached(), None),
             }
         };
         for d in Iterator::chain(core::iter::once(dev), peer.as_deref()) {
@@ -100,16 +119,12 @@ impl Virtif {
         }
     }
 
-    /// The peer of a `pair` interface, if joined.
-    pub(crate) fn peer(&self) -> Option<ARef<TypedDevice<Virtif>>> {
-        match &self.link.lock().backend {
-            Some(AnyBackend::Pair(p)) => p.peer.clone(),
-            _ => None,
-        }
+    /// Drops a packet the transmit path could not carry.
+    fn tx_drop(&self, skb: SkBuff, reason: DropReason) {
+        self.count_drop(reason);
+        skb.drop_reason(kernel::net::skbuff::DropReason::NotSpecified);
     }
 }
-
-use kernel::sync::aref::ARef;
 
 #[vtable]
 impl DeviceOps for Virtif {
@@ -127,6 +142,7 @@ impl DeviceOps for Virtif {
         dev.set_hw_features(features);
         dev.set_features(features);
         dev.set_ethtool_ops();
+        dev.set_sysfs_group();
         // No backend yet: no carrier.
         dev.carrier_off();
     }
@@ -144,38 +160,37 @@ impl DeviceOps for Virtif {
     fn start_xmit(dev: &TypedDevice<Self>, mut skb: SkBuff) -> TxResult {
         let vif = dev.data();
         let len = skb.len();
-        // The pair fast path: hand the packet itself to the peer.
-        if let Some(peer) = vif.peer() {
-            dev.tstats_add_tx(1, len);
-            crate::rx::forward(dev, &peer, skb);
-            return TxResult::Ok;
-        }
-        let guard = vif.link.lock();
-        let Some(backend) = &guard.backend else {
-            drop(guard);
-            vif.count_drop(DropReason::TxNoCarrier);
-            skb.drop_reason(kernel::net::skbuff::DropReason::NotSpecified);
-            return TxResult::Ok;
+        // No lock: the backend is read under RCU (the core already holds
+        // rcu_read_lock_bh here), the counters are per CPU.
+        let guard = rcu::read_lock();
+        let backend = match vif.backend(&guard) {
+            None => {
+                vif.tx_drop(skb, DropReason::TxNoCarrier);
+                return TxResult::Ok;
+            }
+            // The pair fast path: hand the packet itself to the peer.
+            Some(AnyBackend::Pair(p)) => {
+                dev.tstats_add_tx(1, len);
+                crate::rx::forward(dev, &p.peer, skb);
+                return TxResult::Ok;
+            }
+            // The user backend queues the packet itself; it counts the frame
+            // when the process reads it.
+            Some(AnyBackend::User(u)) => return u.chan.xmit(dev, skb),
+            Some(b) => b,
         };
         // The iovec path: the backend sees the bytes of the frame, so any
         // checksum the stack left to us must be filled in first.
         if skb.ip_summed() == ChecksumState::Partial && skb.checksum_help().is_err() {
-            drop(guard);
-            vif.count_drop(DropReason::TxBackend);
-            skb.drop_reason(kernel::net::skbuff::DropReason::NotSpecified);
+            vif.tx_drop(skb, DropReason::TxBackend);
             return TxResult::Ok;
         }
-        let res = skb.with_segments(|segs| backend.as_dyn().send(dev, segs));
-        drop(guard);
-        match res {
+        match skb.with_segments(|segs| backend.as_dyn().send(dev, segs)) {
             Ok(()) => {
                 dev.tstats_add_tx(1, len);
                 skb.consume();
             }
-            Err(_) => {
-                vif.count_drop(DropReason::TxBackend);
-                skb.drop_reason(kernel::net::skbuff::DropReason::NotSpecified);
-            }
+            Err(_) => vif.tx_drop(skb, DropReason::TxBackend),
         }
         TxResult::Ok
     }
@@ -216,7 +231,10 @@ impl DeviceOps for Virtif {
             + vif.drops(DropReason::BadLength)
             + vif.drops(DropReason::NoMemory)
             + vif.drops(DropReason::Backlog);
-        let tx_drops = vif.drops(DropReason::TxNoCarrier) + vif.drops(DropReason::TxBackend);
+        let tx_drops = vif.drops(DropReason::TxNoCarrier)
+            + vif.drops(DropReason::TxBackend)
+            + vif.drops(DropReason::TxQueueFull)
+            + vif.drops(DropReason::TxDetached);
         stats.set_rx_dropped(stats.rx_dropped() + rx_drops);
         stats.set_tx_dropped(stats.tx_dropped() + tx_drops);
         stats.set_rx_length_errors(vif.drops(DropReason::BadLength));
@@ -230,10 +248,12 @@ impl EthtoolOps for Virtif {
     fn get_drvinfo(dev: &TypedDevice<Self>, info: &mut DrvInfo) {
         info.set_driver(c"virtif");
         info.set_version(c"1.0");
-        info.set_bus_info(if dev.data().link.lock().backend.is_some() {
-            c"virtif"
-        } else {
-            c"virtif (no backend)"
+        let guard = rcu::read_lock();
+        info.set_bus_info(match dev.data().backend(&guard) {
+            None => c"virtif (no backend)",
+            Some(AnyBackend::Loop(_)) => c"virtif:loop",
+            Some(AnyBackend::Pair(_)) => c"virtif:pair",
+            Some(AnyBackend::User(_)) => c"virtif:user",
         });
     }
 
@@ -242,5 +262,32 @@ impl EthtoolOps for Virtif {
         for (i, v) in data.iter_mut().enumerate().take(NR_DROP_REASONS) {
             *v = vif.drops[i].load(Relaxed);
         }
+    }
+}
+
+/// `/sys/class/net/<if>/virtif/`.
+impl AttributeGroup for Virtif {
+    const NAME: &'static CStr = c"virtif";
+    const ATTRIBUTES: &'static [Attribute] = &[Attribute { name: c"linkstr", mode: 0o644 }];
+
+    /// `linkstr`: the linkstr and a newline, or nothing when none is set.
+    fn show(dev: &TypedDevice<Self>, _index: usize, buf: &mut ShowBuffer<'_>) -> Result {
+        let vif = dev.data();
+        let text = vif.linkstr.lock();
+        if let [s @ .., 0] = &text[..] {
+            buf.write_bytes(s)?;
+            buf.write_bytes(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// `linkstr`: same rules as over netlink (one trailing newline ignored).
+    /// sysfs hands over at most one page and cuts longer writes short, so a
+    /// write that fills the page may have been cut: it is refused as too long.
+    fn store(dev: &TypedDevice<Self>, rtnl: &Rtnl, _index: usize, data: &[u8]) -> Result {
+        if data.len() >= kernel::page::PAGE_SIZE {
+            return Err(E2BIG);
+        }
+        crate::link::set_linkstr(dev, rtnl, data, None)
     }
 }

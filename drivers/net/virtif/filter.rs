@@ -41,10 +41,14 @@ pub(crate) enum DropReason {
     TxNoCarrier = 6,
     /// The backend could not carry a transmitted frame.
     TxBackend = 7,
+    /// `user` backend attached with `VIRTIF_F_TX_DROP`: its queue was full.
+    TxQueueFull = 8,
+    /// `user` backend: still queued when the process detached.
+    TxDetached = 9,
 }
 
 /// Number of [`DropReason`]s.
-pub(crate) const NR_DROP_REASONS: usize = 8;
+pub(crate) const NR_DROP_REASONS: usize = 10;
 
 /// Names of the drop counters in `ethtool -S`, indexed by [`DropReason`].
 pub(crate) const DROP_REASON_NAMES: [&CStr; NR_DROP_REASONS] = [
@@ -56,6 +60,8 @@ pub(crate) const DROP_REASON_NAMES: [&CStr; NR_DROP_REASONS] = [
     c"rx_drop_backlog",
     c"tx_drop_no_carrier",
     c"tx_drop_backend",
+    c"tx_drop_queue_full",
+    c"tx_drop_detached",
 ];
 
 /// What to do with a received frame.

@@ -5,13 +5,14 @@
 
 #![forbid(unsafe_code)]
 
-use crate::backend::{AnyBackend, LoopBackend, PairBackend};
-use crate::device::{Link, Virtif};
+use crate::backend::{AnyBackend, LoopBackend, PairBackend, UserBackend};
+use crate::device::Virtif;
+use crate::user::Channel;
 use crate::linkstr::{self, LinkSpec};
-use kernel::net::device::{Device, Flags, Registered, TypedDevice, Unregistered};
+use kernel::net::device::{Device, Flags, PrivFlags, Registered, TypedDevice, Unregistered};
 use kernel::net::rtnl::{nla_total_size, Attrs, ExtAck, LinkInfoMsg, LinkOps, NewLinkParams, Policy, Rtnl};
 use kernel::prelude::*;
-use kernel::sync::aref::ARef;
+use kernel::sync::rcu;
 
 /// `IFLA_INFO_DATA` attribute: the linkstr (a string, at most 4096 bytes).
 pub(crate) const IFLA_VIRTIF_LINKSTR: u16 = 1;
@@ -31,33 +32,54 @@ fn fail(extack: Option<&ExtAck<'_>>, errno: Error, msg: &'static CStr) -> Error 
     errno
 }
 
-/// Detaches the backend of `dev` (`VIFHYPER_DYING` then destroy). For a
-/// pair, the peer loses its backend too: no carrier, no reference back.
-pub(crate) fn detach(dev: &TypedDevice<Virtif>, _rtnl: &Rtnl) {
-    let old = {
-        let vif = dev.data();
-        let mut link = vif.link.lock();
-        link.linkstr.clear();
-        link.backend.take()
-    };
+/// Unpublishes the backend of `dev` (waiting until no transmit path uses
+/// it), clears its linkstr and its carrier.
+fn take_backend(dev: &TypedDevice<Virtif>, rtnl: &Rtnl) -> Option<KBox<AnyBackend>> {
+    let vif = dev.data();
+    vif.linkstr.lock().clear();
     dev.carrier_off();
-    let Some(old) = old else { return };
+    vif.replace_backend(rtnl, None)
+}
+
+/// Detaches the backend of `dev` (`VIFHYPER_DYING`, then DESTROY when it is
+/// dropped). For a pair, the peer loses its backend too: no carrier, no
+/// reference back.
+pub(crate) fn detach(dev: &TypedDevice<Virtif>, rtnl: &Rtnl) {
+    let Some(old) = take_backend(dev, rtnl) else { return };
     old.as_dyn().dying();
-    if let AnyBackend::Pair(PairBackend { peer: Some(peer) }) = old {
+    if let AnyBackend::Pair(p) = &*old {
         // The peer is left joined to nothing, like a new interface: its
         // backend (and with it its reference to `dev`) goes too.
-        let back = {
-            let pvif = peer.data();
-            let mut plink = pvif.link.lock();
-            plink.linkstr.clear();
-            plink.backend.take()
-        };
-        peer.carrier_off();
-        if let Some(back) = back {
+        if let Some(back) = take_backend(&p.peer, rtnl) {
             back.as_dyn().dying();
         }
-        // `back` (the peer's reference to `dev`) and `peer` are released here.
     }
+    // `old` (with the reference to the peer) is dropped here.
+}
+
+/// Stores a linkstr (NUL-terminated, ready for netlink).
+fn store_text(dev: &TypedDevice<Virtif>, parts: &[&[u8]]) -> Result {
+    let mut text = KVec::new();
+    for p in parts {
+        text.extend_from_slice(p, GFP_KERNEL)?;
+    }
+    text.push(0, GFP_KERNEL)?;
+    *dev.data().linkstr.lock() = text;
+    Ok(())
+}
+
+/// Publishes `backend` on `dev`, which has none.
+fn publish(dev: &TypedDevice<Virtif>, rtnl: &Rtnl, backend: KBox<AnyBackend>) {
+    let old = dev.data().replace_backend(rtnl, Some(backend));
+    // `dev` was detached by the caller, with RTNL held all along.
+    debug_assert!(old.is_none());
+    drop(old);
+}
+
+/// Returns whether `peer` is the current pair peer of `dev`.
+fn is_peer(dev: &TypedDevice<Virtif>, peer: &TypedDevice<Virtif>) -> bool {
+    let guard = rcu::read_lock();
+    matches!(dev.data().backend(&guard), Some(AnyBackend::Pair(p)) if p.peer.ifindex() == peer.ifindex())
 }
 
 /// Sets the linkstr of `dev`: parses it, creates the new backend
@@ -77,17 +99,21 @@ pub(crate) fn set_linkstr(
             c"virtif: cannot change the linkstr while the interface is up",
         ));
     }
-    // Stored NUL-terminated, ready for netlink.
-    let mut text = KVec::new();
-    text.extend_from_slice(linkstr::trim(s), GFP_KERNEL)?;
-    text.push(0, GFP_KERNEL)?;
+    let text = linkstr::trim(s);
 
     match spec {
         LinkSpec::Loop => {
+            let backend = KBox::new(AnyBackend::Loop(LoopBackend), GFP_KERNEL)?;
             detach(dev, rtnl);
-            let vif = dev.data();
-            let mut link = vif.link.lock();
-            *link = Link { linkstr: text, backend: Some(AnyBackend::Loop(LoopBackend)) };
+            store_text(dev, &[text])?;
+            publish(dev, rtnl, backend);
+        }
+        LinkSpec::User => {
+            let chan = Channel::new(dev.into())?;
+            let backend = KBox::new(AnyBackend::User(UserBackend { chan }), GFP_KERNEL)?;
+            detach(dev, rtnl);
+            store_text(dev, &[text])?;
+            publish(dev, rtnl, backend);
         }
         LinkSpec::Pair(name) => {
             let mut cname = [0u8; 16];
@@ -102,36 +128,29 @@ pub(crate) fn set_linkstr(
             if peer.ifindex() == dev.ifindex() {
                 return Err(fail(extack, EINVAL, c"virtif: pair: cannot pair an interface with itself"));
             }
-            let peer_is_ours = dev
-                .data()
-                .peer()
-                .is_some_and(|p| p.ifindex() == peer.ifindex());
-            if !peer_is_ours && peer.data().link.lock().backend.is_some() {
+            if !is_peer(dev, peer) && peer.data().has_backend() {
                 return Err(fail(
                     extack,
                     EBUSY,
                     c"virtif: pair: the peer already has a backend (clear it or delete it first)",
                 ));
             }
-            // The peer's linkstr names us.
-            let mut back_text = KVec::new();
-            back_text.extend_from_slice(b"pair:", GFP_KERNEL)?;
-            back_text.extend_from_slice(dev.name().as_bytes(), GFP_KERNEL)?;
-            back_text.push(0, GFP_KERNEL)?;
-
+            let ours = KBox::new(AnyBackend::Pair(PairBackend { peer: peer.into() }), GFP_KERNEL)?;
+            let theirs = KBox::new(AnyBackend::Pair(PairBackend { peer: dev.into() }), GFP_KERNEL)?;
             detach(dev, rtnl);
-            let peer_ref: ARef<TypedDevice<Virtif>> = peer.into();
-            let dev_ref: ARef<TypedDevice<Virtif>> = dev.into();
-            *peer.data().link.lock() = Link {
-                linkstr: back_text,
-                backend: Some(AnyBackend::Pair(PairBackend { peer: Some(dev_ref) })),
-            };
-            *dev.data().link.lock() = Link {
-                linkstr: text,
-                backend: Some(AnyBackend::Pair(PairBackend { peer: Some(peer_ref) })),
-            };
+            // The peer's linkstr names us.
+            store_text(peer, &[b"pair:", dev.name().as_bytes()])?;
+            store_text(dev, &[text])?;
+            publish(peer, rtnl, theirs);
+            publish(dev, rtnl, ours);
+            peer.update_priv_flags(rtnl, PrivFlags::NO_QUEUE, true);
         }
     }
+    // A `user` interface gets a real qdisc (of tx_queue_len packets), so that
+    // stopping its queue when the reader falls behind pushes back instead of
+    // dropping; the others have none, like veth. Takes effect at the next up.
+    let user = matches!(spec, LinkSpec::User);
+    dev.update_priv_flags(rtnl, PrivFlags::NO_QUEUE, !user);
     Virtif::set_carriers(dev, is_up(dev));
     Ok(())
 }
@@ -198,16 +217,16 @@ impl LinkOps for VirtifLink {
     }
 
     fn get_size(dev: &TypedDevice<Virtif>) -> usize {
-        nla_total_size(dev.data().link.lock().linkstr.len())
+        nla_total_size(dev.data().linkstr.lock().len())
     }
 
     fn fill_info(dev: &TypedDevice<Virtif>, msg: &mut LinkInfoMsg<'_>) -> Result {
         let vif = dev.data();
-        let link = vif.link.lock();
-        if link.linkstr.is_empty() {
+        let text = vif.linkstr.lock();
+        if text.is_empty() {
             return Ok(());
         }
         // Stored NUL-terminated, as iproute2 expects strings.
-        msg.put_bytes(IFLA_VIRTIF_LINKSTR, &link.linkstr)
+        msg.put_bytes(IFLA_VIRTIF_LINKSTR, &text)
     }
 }

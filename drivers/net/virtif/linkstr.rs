@@ -6,7 +6,8 @@
 //! Syntax (one of):
 //! - `loop`: every transmitted frame is delivered back to the interface;
 //! - `pair:IFNAME`: join this interface and the virtif interface IFNAME (in
-//!   the same network namespace at the time of the call) like a veth pair.
+//!   the same network namespace at the time of the call) like a veth pair;
+//! - `user`: a process carries the frames through `/dev/virtif`.
 //!
 //! One trailing newline (as `echo` writes to sysfs) and one trailing NUL are
 //! ignored. An empty string is `EINVAL`, one longer than [`LINKSTR_MAX`]
@@ -29,6 +30,8 @@ pub(crate) enum LinkSpec<'a> {
     Loop,
     /// The `pair` backend, with the peer's interface name.
     Pair(&'a [u8]),
+    /// The `user` backend (`/dev/virtif`).
+    User,
 }
 
 /// A linkstr error: the errno and a message for netlink's extack.
@@ -85,13 +88,16 @@ pub(crate) fn parse(s: &[u8]) -> Result<LinkSpec<'_>, LinkstrError> {
     if s == b"loop" {
         return Ok(LinkSpec::Loop);
     }
+    if s == b"user" {
+        return Ok(LinkSpec::User);
+    }
     if let Some(name) = s.strip_prefix(b"pair:") {
         if !valid_ifname(name) {
             return Err(err(EINVAL, c"virtif: pair: needs a valid interface name"));
         }
         return Ok(LinkSpec::Pair(name));
     }
-    Err(err(EINVAL, c"virtif: unknown backend in linkstr (known: loop, pair:IFNAME)"))
+    Err(err(EINVAL, c"virtif: unknown backend in linkstr (known: loop, pair:IFNAME, user)"))
 }
 
 #[kunit_tests(virtif_linkstr)]
@@ -124,6 +130,13 @@ mod tests {
         assert_eq!(errno(b"pair:a/b"), EINVAL.to_errno());
         assert_eq!(errno(b"pair:a b"), EINVAL.to_errno());
         assert_eq!(errno(b"pair:.."), EINVAL.to_errno());
+    }
+
+    #[test]
+    fn user_backend() {
+        assert_eq!(parse(b"user").unwrap(), LinkSpec::User);
+        assert_eq!(parse(b"user\n").unwrap(), LinkSpec::User);
+        assert_eq!(errno(b"user:x"), EINVAL.to_errno());
     }
 
     #[test]

@@ -64,6 +64,33 @@ pub(crate) fn deliver(dev: &TypedDevice<Virtif>, frame: &[&[u8]]) -> Result {
     Ok(())
 }
 
+/// Hands a packet built from a frame the backend received to the stack:
+/// the same checks as [`deliver`] except the length, which the caller
+/// checked. Drops are counted, not returned: the wire carried the frame.
+pub(crate) fn deliver_skb(dev: &TypedDevice<Virtif>, mut skb: SkBuff) {
+    let vif = dev.data();
+    if !dev.is_running() {
+        vif.count_drop(DropReason::NotRunning);
+        return;
+    }
+    // A new packet: its data starts with the Ethernet header.
+    let mut dst: MacAddr = [0; ETH_ALEN];
+    if skb.copy_bits(0, &mut dst).is_err() {
+        vif.count_drop(DropReason::BadLength);
+        return;
+    }
+    if let Verdict::Drop(reason) = vif.verdict(dev, &dst) {
+        vif.count_drop(reason);
+        return;
+    }
+    let len = skb.len();
+    let _ = skb.eth_type_trans(dev);
+    match skb.netif_rx(dev) {
+        Ok(()) => dev.tstats_add_rx(len),
+        Err(_) => vif.count_drop(DropReason::Backlog),
+    }
+}
+
 /// Hands a packet transmitted by a `pair` end straight to the peer, without
 /// copying (like veth).
 pub(crate) fn forward(from: &TypedDevice<Virtif>, to: &TypedDevice<Virtif>, skb: SkBuff) {

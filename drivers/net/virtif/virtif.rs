@@ -19,7 +19,9 @@ mod filter;
 mod link;
 mod linkstr;
 mod rx;
+mod user;
 
+use kernel::miscdevice::{MiscDeviceOptions, MiscDeviceRegistration};
 use kernel::net::rtnl;
 use kernel::prelude::*;
 
@@ -42,6 +44,9 @@ module! {
 struct VirtifModule {
     #[pin]
     link: rtnl::Registration<link::VirtifLink>,
+    /// `/dev/virtif`, the user-space backend. Open files pin the module.
+    #[pin]
+    misc: MiscDeviceRegistration<user::VirtifFile>,
     /// Dropped after `link`, i.e. after every interface is gone.
     _log: UnloadLog,
 }
@@ -67,6 +72,12 @@ impl kernel::InPlaceModule for VirtifModule {
                 }
                 pr_info!("loaded ({} interface(s) created)\n", numifs);
             },
+            // Like /dev/net/tun: anyone may open it, attaching takes
+            // CAP_NET_ADMIN over the interface's namespace.
+            misc <- MiscDeviceRegistration::register(MiscDeviceOptions {
+                name: c"virtif",
+                mode: 0o666,
+            }),
             _log: UnloadLog,
         })
     }
