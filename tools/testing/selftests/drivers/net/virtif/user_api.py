@@ -1,0 +1,273 @@
+#!/usr/bin/env -S python3 -S
+# SPDX-License-Identifier: GPL-2.0
+"""The /dev/virtif protocol, call by call (run by user_api.sh, inside the
+test's network namespace, on interface u0 whose linkstr is "user", up, with
+IPv6 off so that the stack sends nothing on its own)."""
+import errno
+import os
+import select
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import virtif_user as vu  # noqa: E402
+
+IF = "u0"
+failed = False
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+def ok(msg):
+    print("# ok: " + msg, flush=True)
+
+
+def expect_errno(what, want, fn, *args):
+    try:
+        fn(*args)
+    except OSError as e:
+        if e.errno != want:
+            fail("%s: got %s, want %s" % (what, vu.ename(e), errno.errorcode[want]))
+        ok("%s -> %s" % (what, errno.errorcode[want]))
+        return
+    fail("%s: succeeded, want %s" % (what, errno.errorcode[want]))
+
+
+def stat(name, ifname=IF):
+    with open("/sys/class/net/%s/statistics/%s" % (ifname, name)) as f:
+        return int(f.read())
+
+
+def ethstat(name, ifname=IF):
+    out = subprocess.run(["ethtool", "-S", ifname], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        k, _, v = line.strip().partition(":")
+        if k == name:
+            return int(v)
+    fail("no ethtool counter " + name)
+
+
+def carrier(ifname=IF):
+    with open("/sys/class/net/%s/carrier" % ifname) as f:
+        return f.read().strip()
+
+
+def mac(ifname=IF):
+    with open("/sys/class/net/%s/address" % ifname) as f:
+        return bytes.fromhex(f.read().strip().replace(":", ""))
+
+
+BCAST = b"\xff" * 6
+SRC = bytes.fromhex("020000aabbcc")
+
+
+def frame(dst, size, fill=0x5A):
+    """An Ethernet frame with a local experimental EtherType."""
+    return dst + SRC + b"\x88\xb5" + bytes([fill]) * (size - 14)
+
+
+def tx_socket():
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((IF, 0))
+    return s
+
+
+def poll_mask(fd):
+    p = select.poll()
+    p.register(fd, select.POLLIN | select.POLLOUT)
+    ev = p.poll(0)
+    return ev[0][1] if ev else 0
+
+
+def wait_readable(fd, t=5):
+    r, _, _ = select.select([fd], [], [], t)
+    if not r:
+        fail("nothing to read after %ss" % t)
+
+
+# --- not attached -----------------------------------------------------------
+fd = vu.open_dev()
+expect_errno("read before attach", errno.EBADFD, os.read, fd, 2048)
+expect_errno("write before attach", errno.EBADFD, os.write, fd, frame(BCAST, 60))
+if not poll_mask(fd) & select.POLLERR:
+    fail("poll before attach: want POLLERR")
+
+# --- attach errors ----------------------------------------------------------
+import fcntl  # noqa: E402
+
+def ioctl_attach(buf):
+    fcntl.ioctl(fd, vu.VIRTIF_ATTACH, buf)
+
+expect_errno("attach: unknown flags", errno.EINVAL, ioctl_attach, vu.attach_struct(IF, 4))
+expect_errno("attach: reserved not 0", errno.EINVAL, ioctl_attach, vu.attach_struct(IF, 0, 1))
+expect_errno("attach: no such interface", errno.ENODEV, ioctl_attach, vu.attach_struct("nosuch0"))
+expect_errno("attach: not virtif", errno.EINVAL, ioctl_attach, vu.attach_struct("lo"))
+expect_errno("attach: linkstr not user", errno.EINVAL, ioctl_attach, vu.attach_struct("l0"))
+expect_errno("attach: name not terminated", errno.EINVAL, ioctl_attach, b"x" * 16 + b"\0" * 8)
+expect_errno("unknown ioctl", errno.ENOTTY, fcntl.ioctl, fd, 0x7600, b"")
+
+# --- attach, carrier, one file per interface --------------------------------
+if carrier() != "0":
+    fail("carrier before attach: want 0")
+ioctl_attach(vu.attach_struct(IF))
+ok("attach")
+if carrier() != "1":
+    fail("carrier after attach: want 1")
+expect_errno("attach the same file again", errno.EBUSY, ioctl_attach, vu.attach_struct(IF))
+expect_errno("attach a second file", errno.EBUSY, vu.attach, IF)
+
+# --- read -------------------------------------------------------------------
+os.set_blocking(fd, False)
+expect_errno("read, nothing queued, O_NONBLOCK", errno.EAGAIN, os.read, fd, 2048)
+if poll_mask(fd) != select.POLLOUT:
+    fail("poll, nothing queued: want POLLOUT only, got %#x" % poll_mask(fd))
+tx = tx_socket()
+tx_before = stat("tx_packets")
+f1 = frame(BCAST, 60, 1)
+tx.send(f1)
+wait_readable(fd)
+if not poll_mask(fd) & select.POLLIN:
+    fail("poll with a frame queued: want POLLIN")
+got = os.read(fd, 2048)
+if got != f1:
+    fail("read: got %r, want the frame sent" % got[:20])
+ok("read returns the transmitted frame")
+if stat("tx_packets") != tx_before + 1:
+    fail("tx_packets counts frames read")
+f2 = frame(BCAST, 100, 2)
+tx.send(f2)
+wait_readable(fd)
+expect_errno("read into a short buffer", errno.EMSGSIZE, os.read, fd, 50)
+if os.read(fd, 100) != f2:
+    fail("the frame refused with EMSGSIZE stays queued")
+ok("frame kept after EMSGSIZE")
+# readv gathers across buffers.
+f3 = frame(BCAST, 300, 3)
+tx.send(f3)
+wait_readable(fd)
+a, b = bytearray(100), bytearray(1000)
+n = os.readv(fd, [a, b])
+if n != 300 or bytes(a) + bytes(b[:200]) != f3:
+    fail("readv: got %d bytes" % n)
+ok("readv")
+# Blocking read wakes up when a frame comes.
+os.set_blocking(fd, True)
+pid = os.fork()
+if pid == 0:
+    import time
+    time.sleep(0.5)
+    tx.send(frame(BCAST, 64, 4))
+    os._exit(0)
+if os.read(fd, 2048) != frame(BCAST, 64, 4):
+    fail("blocking read")
+os.waitpid(pid, 0)
+ok("blocking read woken by a frame")
+
+# --- write ------------------------------------------------------------------
+own = mac()
+rx, bad = stat("rx_packets"), ethstat("rx_drop_bad_length")
+if os.write(fd, frame(own, 60)) != 60:
+    fail("write")
+if stat("rx_packets") != rx + 1:
+    fail("rx_packets after a write to our address")
+ok("write delivers to the stack")
+if os.writev(fd, [frame(own, 60)[:20], frame(own, 60)[20:]]) != 60 or stat("rx_packets") != rx + 2:
+    fail("writev")
+ok("writev")
+mtu = int(open("/sys/class/net/%s/mtu" % IF).read())
+if os.write(fd, frame(own, mtu + 18)) != mtu + 18:
+    fail("write of MTU + 18 bytes")
+expect_errno("write: shorter than a header", errno.EINVAL, os.write, fd, b"\x01" * 13)
+expect_errno("write: longer than MTU + header", errno.EINVAL, os.write, fd, frame(own, mtu + 19))
+expect_errno("write: longer than 64 KiB", errno.EINVAL, os.write, fd, frame(own, 65537))
+if stat("rx_packets") != rx + 3:
+    fail("a refused frame reached the stack")
+if ethstat("rx_drop_bad_length") != bad + 3:
+    fail("refused frames are counted: rx_drop_bad_length %d, want %d" % (ethstat("rx_drop_bad_length"), bad + 3))
+ok("bad frames refused and counted")
+fu = ethstat("rx_drop_foreign_unicast")
+if os.write(fd, frame(bytes.fromhex("020000000001"), 60)) != 60:
+    fail("write to a foreign address")
+if ethstat("rx_drop_foreign_unicast") != fu + 1 or stat("rx_packets") != rx + 3:
+    fail("the filter applies to written frames")
+ok("written frames go through the MAC filter")
+subprocess.run(["ip", "link", "set", IF, "down"], check=True)
+nr = ethstat("rx_drop_not_running")
+if os.write(fd, frame(own, 60)) != 60:
+    fail("write while down")
+if ethstat("rx_drop_not_running") != nr + 1:
+    fail("rx_drop_not_running: got %d, want %d" % (ethstat("rx_drop_not_running"), nr + 1))
+ok("frames received while down are dropped and counted")
+subprocess.run(["ip", "link", "set", IF, "up"], check=True)
+if carrier() != "1":
+    fail("carrier after up again")
+
+# --- close: carrier down, queued frames dropped and counted -----------------
+det = ethstat("tx_drop_detached")
+tx.send(frame(BCAST, 60, 5))
+tx.send(frame(BCAST, 60, 6))
+wait_readable(fd)
+import time  # noqa: E402
+time.sleep(0.2)
+os.close(fd)
+if carrier() != "0":
+    fail("carrier after close: want 0")
+if ethstat("tx_drop_detached") != det + 2:
+    fail("tx_drop_detached: got %d, want %d" % (ethstat("tx_drop_detached"), det + 2))
+ok("close drops and counts queued frames, carrier goes down")
+
+# --- batch mode -------------------------------------------------------------
+fd = vu.attach(IF, vu.F_BATCH)
+frames = [frame(BCAST, n, i) for i, n in enumerate((60, 61, 1514), 10)]
+for f in frames:
+    tx.send(f)
+time.sleep(0.3)
+got = vu.parse_records(os.read(fd, 1 << 16))
+if got != frames:
+    fail("batch read: got %d frames" % len(got))
+ok("batch read returns all queued frames as records")
+for f in frames:
+    tx.send(f)
+time.sleep(0.3)
+one = os.read(fd, vu.HDR.size + vu.pad(61))  # room for the first record only
+if vu.parse_records(one) != frames[:1]:
+    fail("batch read into a buffer for one record")
+expect_errno("batch read, first record does not fit", errno.EMSGSIZE, os.read, fd, 50)
+if vu.parse_records(os.read(fd, 1 << 16)) != frames[1:]:
+    fail("batch read of the rest")
+ok("batch read: whole records only")
+rx = stat("rx_packets")
+buf = vu.records([frame(own, 60), frame(own, 99), frame(own, 1000)])
+if os.write(fd, buf) != len(buf) or stat("rx_packets") != rx + 3:
+    fail("batch write of 3 records")
+ok("batch write delivers every record")
+bad = ethstat("rx_drop_bad_length")
+good, badrec = vu.records([frame(own, 60)]), vu.records([b"\x01" * 10])
+buf = good + badrec + vu.records([frame(own, 60)])
+n = os.write(fd, buf)
+if n != len(good) or stat("rx_packets") != rx + 4:
+    fail("batch write with a bad second record: wrote %d, want %d" % (n, len(good)))
+expect_errno("batch write starting at the bad record", errno.EINVAL, os.write, fd, buf[n:])
+if ethstat("rx_drop_bad_length") != bad + 1 or stat("rx_packets") != rx + 4:
+    fail("bad record counted once, nothing of it delivered")
+expect_errno("batch write: truncated header", errno.EINVAL, os.write, fd, b"\0" * 4)
+expect_errno("batch write: length beyond the buffer", errno.EINVAL, os.write, fd, vu.HDR.pack(100, 0) + b"\0" * 50)
+expect_errno("batch write: flags not 0", errno.EINVAL, os.write, fd, vu.HDR.pack(60, 1) + frame(own, 60) + b"\0" * 4)
+ok("batch write stops at the first bad record")
+
+# --- the interface goes away under an attached file -------------------------
+tx.close()
+subprocess.run(["ip", "link", "del", IF], check=True)
+m = poll_mask(fd)
+if not m & select.POLLHUP:
+    fail("poll after the interface was deleted: want POLLHUP, got %#x" % m)
+if os.read(fd, 65536) != b"":
+    fail("read after the interface was deleted: want EOF")
+expect_errno("write after the interface was deleted", errno.ENXIO, os.write, fd, frame(own, 60))
+os.close(fd)
+ok("deleting the interface: POLLHUP, EOF, ENXIO")
+print("# user_api: all checks passed")
