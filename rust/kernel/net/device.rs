@@ -1147,6 +1147,16 @@ pub trait DeviceOps: Sized + Send + Sync + 'static {
     fn get_stats64(_dev: &TypedDevice<Self>, _stats: &mut LinkStats64) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// Narrows the offload features for one packet before it is transmitted
+    /// (`ndo_features_check`): the core segments the packet in software, or fills in its
+    /// checksum, for whatever is removed from `features`. Runs in the transmit path (bottom
+    /// halves disabled, RCU read lock held), before [`DeviceOps::start_xmit`].
+    ///
+    /// If not implemented, `features` is used as is (after the core's own checks).
+    fn features_check(_dev: &TypedDevice<Self>, _skb: &SkBuff, _features: Features) -> Features {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// Header of the private area of Rust network devices.
@@ -1774,6 +1784,22 @@ impl<T: DeviceOps> NetdevVTable<T> {
         T::get_stats64(dev, stats);
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered device driven by `T` and `skb` a packet the caller owns.
+    unsafe extern "C" fn features_check(
+        skb: *mut bindings::sk_buff,
+        dev: *mut bindings::net_device,
+        features: bindings::netdev_features_t,
+    ) -> bindings::netdev_features_t {
+        // SAFETY: `ndo_features_check` is called for a registered device of ours.
+        let dev = unsafe { TypedDevice::<T>::from_raw(dev) };
+        // SAFETY: The caller owns the skb for the duration of the call; we only lend it out and
+        // never free it (`ManuallyDrop`).
+        let skb = core::mem::ManuallyDrop::new(unsafe { SkBuff::from_raw(skb) });
+        T::features_check(dev, &skb, Features(features)).0
+    }
+
     const VTABLE: bindings::net_device_ops = bindings::net_device_ops {
         ndo_open: if T::HAS_OPEN { Some(Self::open) } else { None },
         ndo_stop: if T::HAS_STOP { Some(Self::stop) } else { None },
@@ -1796,6 +1822,11 @@ impl<T: DeviceOps> NetdevVTable<T> {
         },
         ndo_get_stats64: if T::HAS_GET_STATS64 {
             Some(Self::get_stats64)
+        } else {
+            None
+        },
+        ndo_features_check: if T::HAS_FEATURES_CHECK {
+            Some(Self::features_check)
         } else {
             None
         },
