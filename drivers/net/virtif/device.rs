@@ -17,8 +17,8 @@ use kernel::net::sysfs::{Attribute, AttributeGroup, ShowBuffer};
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::rcu_box::RcuBox;
-use kernel::sync::{rcu, Mutex, SpinLockIrq};
-use kernel::{new_mutex, new_spinlock_irq};
+use kernel::sync::{rcu, SpinLock, SpinLockIrq};
+use kernel::{new_spinlock, new_spinlock_irq};
 
 /// Smallest MTU (IPv4's minimum datagram size).
 pub(crate) const MIN_MTU: u32 = 68;
@@ -29,9 +29,10 @@ pub(crate) const MAX_MTU: u32 = 65535;
 #[pin_data]
 pub(crate) struct Virtif {
     /// The linkstr as set by the user, NUL-terminated; empty when none is set.
-    /// Written with RTNL held, together with `backend`.
+    /// Written with RTNL held, together with `backend`; read by link dumps,
+    /// which may run under RCU only, hence a spinlock.
     #[pin]
-    pub(crate) linkstr: Mutex<KVec<u8>>,
+    pub(crate) linkstr: SpinLock<KVec<u8>>,
     /// The attached backend. Replaced with RTNL held; read locklessly (RCU) by
     /// the transmit path.
     backend: RcuBox<AnyBackend>,
@@ -40,16 +41,19 @@ pub(crate) struct Virtif {
     filter: SpinLockIrq<RxFilter>,
     /// Frames dropped, by reason (see `ethtool -S`).
     drops: [Atomic<u64>; NR_DROP_REASONS],
+    /// Multicast (and broadcast) frames received, for `ip -s link`.
+    rx_multicast: Atomic<u64>,
 }
 
 impl Virtif {
     /// Initialiser for the private data of a new interface.
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
-            linkstr <- new_mutex!(KVec::new(), "virtif_linkstr"),
+            linkstr <- new_spinlock!(KVec::new(), "virtif_linkstr"),
             backend: RcuBox::new(),
             filter <- new_spinlock_irq!(RxFilter::new(), "virtif_filter"),
             drops: [const { Atomic::new(0) }; NR_DROP_REASONS],
+            rx_multicast: Atomic::new(0),
         })
     }
 
@@ -78,6 +82,14 @@ impl Virtif {
     /// interface's rx/tx drop counters.
     pub(crate) fn count_drop(&self, reason: DropReason) {
         self.drops[reason as usize].add(1u64, Relaxed);
+    }
+
+    /// Counts a frame of `len` bytes to `dst` that `dev` passed to the stack.
+    pub(crate) fn count_rx(&self, dev: &TypedDevice<Virtif>, len: u32, dst: &MacAddr) {
+        dev.tstats_add_rx(len);
+        if dst[0] & 1 != 0 {
+            self.rx_multicast.add(1u64, Relaxed);
+        }
     }
 
     /// Returns the number of frames dropped for `reason`.
@@ -138,7 +150,14 @@ impl DeviceOps for Virtif {
         // touches per-CPU counters and the backend.
         dev.set_priv_flags(PrivFlags::NO_QUEUE | PrivFlags::LIVE_ADDR_CHANGE | PrivFlags::UNICAST_FLT);
         dev.set_lltx(true);
-        let features = Features::SG | Features::HW_CSUM | Features::HIGHDMA;
+        // Segmentation offloads too: a `pair` hands whole GSO packets to the
+        // peer, like veth; `features_check` takes them back for the backends
+        // that copy frames out, so the stack segments for those.
+        let features = Features::SG
+            | Features::FRAGLIST
+            | Features::HW_CSUM
+            | Features::HIGHDMA
+            | Features::GSO_SOFTWARE;
         dev.set_hw_features(features);
         dev.set_features(features);
         dev.set_ethtool_ops();
@@ -181,6 +200,11 @@ impl DeviceOps for Virtif {
         };
         // The iovec path: the backend sees the bytes of the frame, so any
         // checksum the stack left to us must be filled in first.
+        // (`features_check` keeps GSO packets away from it.)
+        if skb.is_gso() {
+            vif.tx_drop(skb, DropReason::TxBackend);
+            return TxResult::Ok;
+        }
         if skb.ip_summed() == ChecksumState::Partial && skb.checksum_help().is_err() {
             vif.tx_drop(skb, DropReason::TxBackend);
             return TxResult::Ok;
@@ -193,6 +217,14 @@ impl DeviceOps for Virtif {
             Err(_) => vif.tx_drop(skb, DropReason::TxBackend),
         }
         TxResult::Ok
+    }
+
+    fn features_check(dev: &TypedDevice<Self>, _skb: &SkBuff, features: Features) -> Features {
+        let guard = rcu::read_lock();
+        match dev.data().backend(&guard) {
+            Some(AnyBackend::Pair(_)) => features,
+            _ => features - Features::GSO_SOFTWARE,
+        }
     }
 
     fn set_rx_mode(dev: &TypedDevice<Self>, _rtnl: &Rtnl, uc: &AddrList, mc: &AddrList) -> Result {
@@ -238,6 +270,7 @@ impl DeviceOps for Virtif {
         stats.set_rx_dropped(stats.rx_dropped() + rx_drops);
         stats.set_tx_dropped(stats.tx_dropped() + tx_drops);
         stats.set_rx_length_errors(vif.drops(DropReason::BadLength));
+        stats.set_multicast(vif.rx_multicast.load(Relaxed));
     }
 }
 

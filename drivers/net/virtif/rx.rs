@@ -58,7 +58,7 @@ pub(crate) fn deliver(dev: &TypedDevice<Virtif>, frame: &[&[u8]]) -> Result {
     };
     let _ = skb.eth_type_trans(dev);
     match skb.netif_rx(dev) {
-        Ok(()) => dev.tstats_add_rx(len as u32),
+        Ok(()) => vif.count_rx(dev, len as u32, &dst),
         Err(_) => vif.count_drop(DropReason::Backlog),
     }
     Ok(())
@@ -86,7 +86,7 @@ pub(crate) fn deliver_skb(dev: &TypedDevice<Virtif>, mut skb: SkBuff) {
     let len = skb.len();
     let _ = skb.eth_type_trans(dev);
     match skb.netif_rx(dev) {
-        Ok(()) => dev.tstats_add_rx(len),
+        Ok(()) => vif.count_rx(dev, len, &dst),
         Err(_) => vif.count_drop(DropReason::Backlog),
     }
 }
@@ -111,7 +111,7 @@ pub(crate) fn forward(from: &TypedDevice<Virtif>, to: &TypedDevice<Virtif>, skb:
     // `dev_forward_skb()`: scrubs the packet when it crosses namespaces,
     // checks its size against the peer's MTU, and queues it with netif_rx.
     match skb.dev_forward(from, to) {
-        Ok(()) => to.tstats_add_rx(len),
+        Ok(()) => peer.count_rx(to, len, &dst),
         Err(_) => peer.count_drop(DropReason::Backlog),
     }
 }

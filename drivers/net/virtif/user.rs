@@ -240,7 +240,10 @@ impl Channel {
     pub(crate) fn xmit(&self, dev: &TypedDevice<Virtif>, mut skb: SkBuff) -> TxResult {
         let vif = dev.data();
         // The reader gets the bytes of the frame: fill in any checksum the stack left to us.
-        if skb.ip_summed() == ChecksumState::Partial && skb.checksum_help().is_err() {
+        // (`features_check` keeps GSO packets away from here.)
+        if skb.is_gso()
+            || (skb.ip_summed() == ChecksumState::Partial && skb.checksum_help().is_err())
+        {
             vif.count_drop(DropReason::TxBackend);
             skb.drop_reason(kernel::net::skbuff::DropReason::NotSpecified);
             return TxResult::Ok;
@@ -451,7 +454,8 @@ fn write_record(dev: &TypedDevice<Virtif>, iov: &mut IovIterSource<'_>) -> Resul
     if iov.len() < FRAME_HDR {
         return Err(EINVAL);
     }
-    // Look at the header without consuming it: a bad record is not consumed.
+    // A bad record is not counted as consumed: the caller reports the bytes
+    // of the good records before it (the iterator position does not matter).
     let mut hdr = [0u8; FRAME_HDR];
     if iov.copy_from_iter(&mut hdr) != FRAME_HDR {
         return Err(EFAULT);
@@ -480,6 +484,11 @@ impl VirtifFile {
         UserSlice::new(UserPtr::from_addr(arg), ATTACH_SIZE)
             .reader()
             .read_slice(&mut raw)?;
+        // Configuring an interface takes CAP_NET_ADMIN over its namespace; ask before
+        // looking at the request or saying whether the interface exists.
+        if !Net::with_current(|net| net.net_admin_capable()) {
+            return Err(EPERM);
+        }
         let flags = u32::from_ne_bytes([raw[16], raw[17], raw[18], raw[19]]);
         let reserved = &raw[20..24];
         if flags & !(VIRTIF_F_BATCH | VIRTIF_F_TX_DROP) != 0 || reserved.iter().any(|&b| b != 0) {
@@ -491,11 +500,6 @@ impl VirtifFile {
             return Err(EBUSY);
         }
         Net::with_current(|net| {
-            // Configuring an interface takes CAP_NET_ADMIN over its namespace; ask before
-            // saying whether the interface exists.
-            if !net.net_admin_capable() {
-                return Err(EPERM);
-            }
             let dev = Device::get_by_name_locked(&rtnl, net, name).ok_or(ENODEV)?;
             let vdev = dev.downcast::<Virtif>().ok_or(EINVAL)?;
             let chan = {
