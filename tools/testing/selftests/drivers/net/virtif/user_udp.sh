@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Two namespaces, each with a virtif (linkstr user) carried by virtif-udp
+# (samples/); the two processes exchange the frames as UDP datagrams over a
+# veth pair. Ping and a 3 MB TCP copy, in single-frame and batch mode
+# (recvmmsg/sendmmsg), then a mixed pair (one side batch); the copy goes
+# a -> b, b -> a, a -> b.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/user_lib.bash"
+
+user_setup
+netns_add ua
+netns_add ub
+ip link add ve0 netns ua mtu 9000 type veth peer name ve1 netns ub mtu 9000 || fail "veth"
+ip -n ua addr add 10.12.0.1/24 dev ve0
+ip -n ub addr add 10.12.0.2/24 dev ve1
+ip -n ua link set ve0 up
+ip -n ub link set ve1 up
+user_virtif ua va 10.13.0.1/24
+user_virtif ub vb 10.13.0.2/24
+
+for mode in single batch mixed; do
+	oa=() ob=()
+	case $mode in
+	batch) oa=(--batch) ob=(--batch) ;;
+	mixed) oa=(--batch) ;;
+	esac
+	expect_carrier ua va 0
+	ubg udp-a.log ua "$VUDP" --virtif va --local 10.12.0.1:7000 --remote 10.12.0.2:7000 "${oa[@]}"
+	pa=$UPID
+	ubg udp-b.log ub "$VUDP" --virtif vb --local 10.12.0.2:7000 --remote 10.12.0.1:7000 "${ob[@]}"
+	pb=$UPID
+	expect_carrier ua va 1
+	expect_carrier ub vb 1
+	check "$mode: ping" ip netns exec ua ping -c 3 -i 0.2 -W 5 10.13.0.2
+	s0=$SECONDS
+	if [ $mode = batch ]; then
+		tcp_copy_ns ua ub 10.13.0.1
+	else
+		tcp_copy_ns ub ua 10.13.0.2
+	fi
+	info "$mode: 3 MB TCP copy in $((SECONDS - s0)) s"
+	ustop "$pa" TERM || fail "$mode: virtif-udp a exit status $?"
+	ustop "$pb" TERM || fail "$mode: virtif-udp b exit status $?"
+	sed 's/^/# a: /' "$UTMP/udp-a.log"
+	sed 's/^/# b: /' "$UTMP/udp-b.log"
+	# The data went one way as >2000 frames, the ACKs the other way.
+	for side in a b; do
+		tx=$(log_counter udp-$side.log "virtif->udp")
+		rx=$(log_counter udp-$side.log "udp->virtif")
+		[ "${tx:-0}" -gt 100 ] && [ "${rx:-0}" -gt 100 ] && [ $((tx + rx)) -gt 2100 ] ||
+			fail "$mode: $side moved too few frames: virtif->udp '$tx', udp->virtif '$rx'"
+	done
+	expect_carrier ua va 0
+	subtest ok "user_udp: $mode mode"
+done
+
+# End of file: deleting the interface ends its virtif-udp with status 0.
+ubg udp-a.log ua "$VUDP" --virtif va --local 10.12.0.1:7000 --remote 10.12.0.2:7000 --batch
+pa=$UPID
+expect_carrier ua va 1
+ip -n ua link del va || fail "del va"
+wait_for 10 sh -c "! kill -0 $pa 2>/dev/null" || fail "virtif-udp still runs after del"
+wait "$pa" || fail "virtif-udp exit status $? at end of file"
+exit 0
