@@ -5,6 +5,8 @@
 #   make               build drivers/net/virtif/virtif.ko against KDIR
 #   make run           build what is needed, boot a VM and show virtif at work
 #   make check         install, build and run the test-suite in a VM
+#   make bench         compare virtif with veth and tap in one VM (release)
+#   make samples       build the user-space samples (samples/, Cargo)
 #   make kernel        build our kernel (PROFILE=debug|release, cached)
 #   make shell         interactive shell in a VM running our kernel
 #   make deps          install build and test dependencies (idempotent)
@@ -40,7 +42,7 @@ define kbuild
 	$(MAKE) -C $$kdir M=$(2) $(KBUILD_VARS) $(1)
 endef
 
-.PHONY: all modules deps kernel run check shell clean test-modules
+.PHONY: all modules deps kernel run check bench samples shell clean test-modules
 
 all: modules
 
@@ -58,11 +60,19 @@ kernel: deps
 test-modules:
 	$(call kbuild,modules,$(TESTDIR)/modules)
 
-check: modules test-modules
+samples: deps
+	@$(SCRIPTS)/build-samples
+
+check: modules test-modules samples
 	@$(TESTDIR)/run_tests
 
-run: modules
+run: modules samples
 	@$(SCRIPTS)/vm-run --profile $(PROFILE) -- $(SCRIPTS)/demo
+
+# The benchmark runs on the release kernel unless PROFILE is given.
+BENCH_PROFILE = $(if $(filter command environment,$(origin PROFILE)),$(PROFILE),release)
+bench: samples
+	@$(SCRIPTS)/bench --profile $(BENCH_PROFILE) $(if $(DURATION),--duration $(DURATION)) $(if $(OUT),--out $(OUT))
 
 shell: deps
 	@$(SCRIPTS)/vm-run --profile $(PROFILE) --shell
