@@ -3,7 +3,8 @@
 # The RX MAC filter: foreign unicast dropped unless promiscuous; multicast
 # to an unjoined group dropped unless joined, ALLMULTI or PROMISC; macvlan
 # on top receives without putting the lower device in promiscuous mode.
-# Every drop is counted by reason.
+# Every drop is counted by reason; rx multicast counts accepted multicast
+# and broadcast frames.
 . "$(dirname "$0")/lib.sh"
 
 virtif_load
@@ -31,10 +32,11 @@ send $FOREIGN
 expect_eq "foreign unicast after promisc off" "$(rx)" $((r0 + N))
 
 # Own address and broadcast.
-r0=$(rx)
+r0=$(rx) mc0=$(counter fb vb multicast)
 send "$(ip netns exec fb cat /sys/class/net/vb/address)"
 send ff:ff:ff:ff:ff:ff
 expect_eq "own + broadcast" "$(rx)" $((r0 + 2 * N))
+expect_eq "rx multicast counts broadcast" "$(counter fb vb multicast)" $((mc0 + N))
 
 # Multicast: unjoined, joined, allmulti, promisc.
 r0=$(rx) d0=$(drops unjoined_multicast)
@@ -56,6 +58,7 @@ expect_eq "left group" "$(rx)" $((r0 + 2 * N))
 ip -n fb link set vb promisc on
 send $GROUP2
 expect_eq "multicast under promisc" "$(rx)" $((r0 + 3 * N))
+expect_eq "rx multicast counts accepted multicast" "$(counter fb vb multicast)" $((mc0 + 4 * N))
 ip -n fb link set vb promisc off
 
 # macvlan: its address becomes a secondary unicast address of vb.
