@@ -7,9 +7,11 @@
 //! signalfd for SIGINT/SIGTERM). It exits 0 on a signal or when the virtif
 //! goes away (end of file), 1 on errors, and prints its counters on exit.
 
+#![forbid(unsafe_code)]
+
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::process::ExitCode;
 
@@ -68,25 +70,6 @@ struct Counters {
 
 // --- tap -------------------------------------------------------------------
 
-const IFF_TAP: i16 = 0x0002;
-const IFF_NO_PI: i16 = 0x1000;
-
-/// `struct ifreq` with the `ifr_flags` member of its union (40 bytes).
-#[repr(C)]
-struct IfReqFlags {
-    name: [u8; 16],
-    flags: i16,
-    _pad: [u8; 22],
-}
-
-// TUNSETIFF = _IOW('T', 202, int), though it takes a struct ifreq (and
-// writes the device's name back into it, hence readwrite).
-nix::ioctl_readwrite_bad!(
-    tunsetiff,
-    nix::request_code_write!(b'T', 202, std::mem::size_of::<nix::libc::c_int>()),
-    IfReqFlags
-);
-
 fn open_tap(name: &str, create: bool) -> Result<File> {
     if name.is_empty() || name.len() > 15 || name.contains('\0') {
         bail!("bad tap name {name:?}");
@@ -100,16 +83,7 @@ fn open_tap(name: &str, create: bool) -> Result<File> {
         .custom_flags(nix::libc::O_NONBLOCK)
         .open("/dev/net/tun")
         .context("open /dev/net/tun")?;
-    let mut ifr = IfReqFlags {
-        name: [0; 16],
-        flags: IFF_TAP | IFF_NO_PI,
-        _pad: [0; 22],
-    };
-    ifr.name[..name.len()].copy_from_slice(name.as_bytes());
-    // SAFETY: ifr is a valid struct ifreq for the whole call; TUNSETIFF
-    // writes the actual name back into it, which it has room for.
-    unsafe { tunsetiff(f.as_raw_fd(), &mut ifr) }
-        .with_context(|| format!("TUNSETIFF {name} (tap, no PI)"))?;
+    virtif::tap::set_tap(&f, name).with_context(|| format!("TUNSETIFF {name} (tap, no PI)"))?;
     Ok(f)
 }
 

@@ -8,6 +8,8 @@
 //! with one system call per side. Exits 0 on SIGINT/SIGTERM or when the
 //! virtif goes away (end of file), 1 on errors; prints its counters on exit.
 
+#![forbid(unsafe_code)]
+
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd};

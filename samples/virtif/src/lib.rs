@@ -83,6 +83,7 @@
 //! `POLLIN`; the read then returns end of file) once the interface is gone.
 
 #![warn(missing_docs)]
+#![deny(unsafe_code)]
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -111,18 +112,25 @@ pub const MIN_FRAME: usize = 14;
 /// The largest interface name, without its NUL (`IFNAMSIZ - 1`).
 pub const IFNAME_MAX: usize = 15;
 
-/// `struct virtif_attach` from the uapi header.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-struct VirtifAttach {
-    ifname: [u8; 16],
-    flags: u32,
-    reserved: u32,
-}
+mod sys;
+use sys::VirtifAttach;
 
-mod ioctl {
-    // VIRTIF_ATTACH = _IOW('v', 0xb0, struct virtif_attach)
-    nix::ioctl_write_ptr!(virtif_attach, b'v', 0xb0, super::VirtifAttach);
+/// Tap devices, for programs that join a virtif to one.
+pub mod tap {
+    use std::io;
+    use std::os::fd::AsFd;
+
+    /// `IFF_TAP`: an Ethernet (layer 2) tun device.
+    pub const IFF_TAP: i16 = 0x0002;
+    /// `IFF_NO_PI`: no packet-information header before each frame.
+    pub const IFF_NO_PI: i16 = 0x1000;
+
+    /// Binds an open `/dev/net/tun` to the tap `name` (creating it if it
+    /// does not exist and the caller may), as an Ethernet device without
+    /// packet information (`TUNSETIFF` with `IFF_TAP | IFF_NO_PI`).
+    pub fn set_tap(tun: impl AsFd, name: &str) -> io::Result<()> {
+        super::sys::tun_set_iff(tun.as_fd(), name, IFF_TAP | IFF_NO_PI)
+    }
 }
 
 /// How to attach an [`Endpoint`].
@@ -199,9 +207,7 @@ impl Endpoint {
             flags: opts.flags(),
             reserved: 0,
         };
-        // SAFETY: `arg` is a valid `struct virtif_attach` for the whole call
-        // and the kernel only reads it; the fd is open.
-        unsafe { ioctl::virtif_attach(file.as_raw_fd(), &arg) }.map_err(io::Error::from)?;
+        sys::virtif_attach(file.as_fd(), &arg)?;
         Ok(Endpoint {
             file,
             ifname: ifname.to_string(),
