@@ -83,6 +83,19 @@ make_pair() {
 	ip -n "$3" link set "$4" up || fail "set $4 up"
 }
 
+# pair_across NS_A IF_A NS_B IF_B [NET]: two new namespaces joined by a virtif
+# pair, both ends up; with NET (e.g. 10.9.0), IPv4 addresses NET.1/24 on
+# IF_A and NET.2/24 on IF_B.
+pair_across() {
+	netns_add "$1"
+	netns_add "$3"
+	make_pair "$@"
+	if [ -n "${5:-}" ]; then
+		ip -n "$1" addr add "$5.1/24" dev "$2" || fail "address on $2"
+		ip -n "$3" addr add "$5.2/24" dev "$4" || fail "address on $4"
+	fi
+}
+
 # counter NS IF COUNTER: a counter from sysfs (statistics/) or ethtool -S.
 counter() {
 	local v

@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 virtif_load
-netns_add la
-netns_add lb
-make_pair la va lb vb
+pair_across la va lb vb
 expect_eq "carrier vb" "$(ip netns exec lb cat /sys/class/net/vb/carrier)" 1
 ip -n la link del va || fail "del va"
 expect_eq "carrier vb after peer deleted" "$(ip netns exec lb cat /sys/class/net/vb/carrier)" 0
@@ -25,9 +23,7 @@ expect_eq "carrier vc" "$(ip netns exec lb cat /sys/class/net/vc/carrier)" 1
 
 # Deleting the namespace removes both ends; repeat to catch leaks.
 for i in 1 2 3; do
-	netns_add lx$i
-	netns_add ly$i
-	make_pair lx$i x$i ly$i y$i
+	pair_across lx$i x$i ly$i y$i
 	ip netns exec lx$i ping -c 1 -W 5 -I x$i ff02::1%x$i >/dev/null 2>&1
 	ip netns del lx$i
 	expect_eq "carrier y$i after its peer's namespace died" \

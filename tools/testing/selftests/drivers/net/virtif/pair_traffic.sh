@@ -5,11 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 virtif_load
-netns_add pa
-netns_add pb
-make_pair pa va pb vb
-ip -n pa addr add 10.9.0.1/24 dev va
-ip -n pb addr add 10.9.0.2/24 dev vb
+pair_across pa va pb vb 10.9.0
 ip -n pa addr add fd00:9::1/64 dev va nodad
 ip -n pb addr add fd00:9::2/64 dev vb nodad
 expect_eq "carrier a" "$(ip netns exec pa cat /sys/class/net/va/carrier)" 1

@@ -6,11 +6,7 @@
 
 for round in 1 2 3; do
 	virtif_load
-	netns_add ra
-	netns_add rb
-	make_pair ra va rb vb
-	ip -n ra addr add 10.7.0.1/24 dev va
-	ip -n rb addr add 10.7.0.2/24 dev vb
+	pair_across ra va rb vb 10.7.0
 	ip link add vl type virtif && "$NL" set vl --linkstr loop >/dev/null && ip link set vl up
 	ip netns exec ra ping -c 2 -W 5 10.7.0.2 >/dev/null || fail "round $round: ping before rmmod"
 	ip netns exec ra ping -f -w 30 10.7.0.2 >/dev/null 2>&1 &
