@@ -28,66 +28,81 @@ fn copy_prefix(frame: &[&[u8]], out: &mut [u8]) {
     }
 }
 
+/// The NIC's part of receiving a frame to `dst`: the interface must be
+/// running and the MAC filter must accept the address. Counts the drop and
+/// returns `false` otherwise.
+fn admit(dev: &TypedDevice<Virtif>, dst: &MacAddr) -> bool {
+    let vif = dev.data();
+    let verdict = if dev.is_running() {
+        vif.verdict(dev, dst)
+    } else {
+        Verdict::Drop(DropReason::NotRunning)
+    };
+    match verdict {
+        Verdict::Accept => true,
+        Verdict::Drop(reason) => {
+            vif.count_drop(reason);
+            false
+        }
+    }
+}
+
+/// Passes an admitted packet, freshly built from a frame to `dst`, to the
+/// stack and counts it.
+fn pass_up(dev: &TypedDevice<Virtif>, mut skb: SkBuff, dst: &MacAddr) {
+    let vif = dev.data();
+    let len = skb.len();
+    let _ = skb.eth_type_trans(dev);
+    match skb.netif_rx(dev) {
+        Ok(()) => vif.count_rx(dev, len, dst),
+        Err(_) => vif.count_drop(DropReason::Backlog),
+    }
+}
+
+/// Whether a frame of `len` bytes may be received: an Ethernet header at
+/// least, the MTU plus header and one VLAN tag at most.
+pub(crate) fn len_ok(dev: &TypedDevice<Virtif>, len: usize) -> bool {
+    (ETH_HLEN..=dev.mtu() as usize + ETH_HLEN + VLAN_HLEN).contains(&len)
+}
+
 /// Hands a frame received by `dev`'s backend to the stack (`VIF_DELIVERPKT`).
 ///
 /// The frame is given as segments (an iovec) and copied into a new packet.
-/// It is dropped and counted if the interface is not running, if it is
-/// shorter than an Ethernet header or longer than the MTU allows (`EINVAL`),
-/// or if the MAC filter refuses it (not an error for the backend: the wire
-/// carried it, the NIC dropped it).
+/// It is refused with `EINVAL` (and counted) if it is shorter than an
+/// Ethernet header or longer than the MTU allows. It is dropped and counted,
+/// but `Ok` is returned, if the interface is not running or the MAC filter
+/// refuses it (the wire carried it, the NIC dropped it); the copy is only
+/// made for frames that pass.
 pub(crate) fn deliver(dev: &TypedDevice<Virtif>, frame: &[&[u8]]) -> Result {
-    let vif = dev.data();
-    if !dev.is_running() {
-        vif.count_drop(DropReason::NotRunning);
-        return Ok(());
-    }
     let len: usize = frame.iter().map(|s| s.len()).sum();
-    if len < ETH_HLEN || len > dev.mtu() as usize + ETH_HLEN + VLAN_HLEN {
-        vif.count_drop(DropReason::BadLength);
+    if !len_ok(dev, len) {
+        dev.data().count_drop(DropReason::BadLength);
         return Err(EINVAL);
     }
     let mut dst: MacAddr = [0; ETH_ALEN];
     copy_prefix(frame, &mut dst);
-    if let Verdict::Drop(reason) = vif.verdict(dev, &dst) {
-        vif.count_drop(reason);
+    if !admit(dev, &dst) {
         return Ok(());
     }
-    let Ok(mut skb) = SkBuff::from_slices(dev, frame) else {
-        vif.count_drop(DropReason::NoMemory);
+    let Ok(skb) = SkBuff::from_slices(dev, frame) else {
+        dev.data().count_drop(DropReason::NoMemory);
         return Err(ENOMEM);
     };
-    let _ = skb.eth_type_trans(dev);
-    match skb.netif_rx(dev) {
-        Ok(()) => vif.count_rx(dev, len as u32, &dst),
-        Err(_) => vif.count_drop(DropReason::Backlog),
-    }
+    pass_up(dev, skb, &dst);
     Ok(())
 }
 
-/// Hands a packet built from a frame the backend received to the stack:
-/// the same checks as [`deliver`] except the length, which the caller
-/// checked. Drops are counted, not returned: the wire carried the frame.
-pub(crate) fn deliver_skb(dev: &TypedDevice<Virtif>, mut skb: SkBuff) {
-    let vif = dev.data();
-    if !dev.is_running() {
-        vif.count_drop(DropReason::NotRunning);
-        return;
-    }
+/// Like [`deliver`], for a frame the backend already copied into a packet
+/// of its own, whose length the caller checked with [`len_ok`].
+pub(crate) fn deliver_skb(dev: &TypedDevice<Virtif>, skb: SkBuff) {
     // A new packet: its data starts with the Ethernet header.
     let mut dst: MacAddr = [0; ETH_ALEN];
     if skb.copy_bits(0, &mut dst).is_err() {
-        vif.count_drop(DropReason::BadLength);
+        dev.data().count_drop(DropReason::BadLength);
         return;
     }
-    if let Verdict::Drop(reason) = vif.verdict(dev, &dst) {
-        vif.count_drop(reason);
-        return;
-    }
-    let len = skb.len();
-    let _ = skb.eth_type_trans(dev);
-    match skb.netif_rx(dev) {
-        Ok(()) => vif.count_rx(dev, len, &dst),
-        Err(_) => vif.count_drop(DropReason::Backlog),
+    if admit(dev, &dst) {
+        pass_up(dev, skb, &dst);
     }
 }
 
@@ -95,16 +110,11 @@ pub(crate) fn deliver_skb(dev: &TypedDevice<Virtif>, mut skb: SkBuff) {
 /// copying (like veth).
 pub(crate) fn forward(from: &TypedDevice<Virtif>, to: &TypedDevice<Virtif>, skb: SkBuff) {
     let peer = to.data();
-    if !to.is_running() {
-        peer.count_drop(DropReason::NotRunning);
-        return;
-    }
     let Some(dst) = skb.eth_dest() else {
         peer.count_drop(DropReason::BadLength);
         return;
     };
-    if let Verdict::Drop(reason) = peer.verdict(to, &dst) {
-        peer.count_drop(reason);
+    if !admit(to, &dst) {
         return;
     }
     let len = skb.len();

@@ -20,7 +20,7 @@
 
 use crate::device::Virtif;
 use crate::filter::DropReason;
-use crate::rx::{self, ETH_HLEN};
+use crate::rx;
 use kernel::fs::{File, Kiocb};
 use kernel::iov::{IovIterDest, IovIterSource};
 use kernel::ioctl::_IOW;
@@ -49,8 +49,6 @@ const FRAME_HDR: usize = 8;
 const FRAME_ALIGN: usize = 8;
 /// The largest frame `write` accepts, whatever the MTU.
 const MAX_FRAME: usize = 65536;
-/// Room for one VLAN tag beyond the MTU.
-const VLAN_HLEN: usize = 4;
 /// Largest ring, whatever `tx_queue_len` says.
 const MAX_RING: usize = 65536;
 /// Frames taken off the ring per lock round-trip in batch reads.
@@ -284,24 +282,26 @@ impl Channel {
         TxResult::Ok
     }
 
-    /// Takes up to `out.len()` frames whose records (or, in single mode, the frame) fit in
-    /// `room` bytes, waiting for the first one unless `nonblock`. Returns how many it took,
-    /// 0 at the end of the channel.
+    /// Takes frames that fit in `room` bytes, waiting for the first one unless `nonblock`:
+    /// one frame in single mode, up to `out.len()` records in batch mode. Returns how many
+    /// it took (0 at the end of the channel), the interface, and whether the file is in
+    /// batch mode.
     fn take(
         &self,
         out: &mut [Option<SkBuff>],
         mut room: usize,
-        batch: bool,
         nonblock: bool,
-    ) -> Result<(usize, Option<ARef<TypedDevice<Virtif>>>)> {
+    ) -> Result<(usize, Option<ARef<TypedDevice<Virtif>>>, bool)> {
         let mut inner = self.inner.lock();
+        let batch = inner.flags & VIRTIF_F_BATCH != 0;
+        let max = if batch { out.len() } else { 1 };
         loop {
             if !inner.queue.is_empty() {
                 break;
             }
             match inner.state {
                 State::Attached => {}
-                _ => return Ok((0, None)),
+                _ => return Ok((0, None, batch)),
             }
             if nonblock {
                 return Err(EAGAIN);
@@ -311,7 +311,7 @@ impl Channel {
             }
         }
         let mut n = 0;
-        while n < out.len() {
+        while n < max {
             let Some(len) = inner.queue.front_len() else { break };
             let need = if batch { FRAME_HDR + padded(len) } else { len };
             if need > room {
@@ -333,15 +333,13 @@ impl Channel {
         if let (true, Some(dev)) = (wake, &dev) {
             dev.wake_queue();
         }
-        Ok((n, dev))
+        Ok((n, dev, batch))
     }
 
     /// `read`: one frame, or as many records as fit in batch mode.
     fn read(&self, iov: &mut IovIterDest<'_>, nonblock: bool) -> Result<usize> {
-        let batch = self.inner.lock().flags & VIRTIF_F_BATCH != 0;
         let mut frames: [Option<SkBuff>; READ_BATCH] = [const { None }; READ_BATCH];
-        let max = if batch { READ_BATCH } else { 1 };
-        let (n, dev) = self.take(&mut frames[..max], iov.len(), batch, nonblock)?;
+        let (n, dev, batch) = self.take(&mut frames, iov.len(), nonblock)?;
         let Some(dev) = dev else {
             return Ok(0);
         };
@@ -423,17 +421,15 @@ impl Channel {
     }
 }
 
-/// Checks the length of a frame written by the process.
-fn check_len(dev: &Device, len: usize) -> Result {
-    if len < ETH_HLEN || len > MAX_FRAME || len > dev.mtu() as usize + ETH_HLEN + VLAN_HLEN {
-        return Err(EINVAL);
-    }
-    Ok(())
+/// Whether the process may write a frame of `len` bytes: what the receive
+/// path accepts, and never more than [`MAX_FRAME`].
+fn len_ok(dev: &TypedDevice<Virtif>, len: usize) -> bool {
+    len <= MAX_FRAME && rx::len_ok(dev, len)
 }
 
 /// Delivers one frame of `len` bytes read from `iov` to the stack.
 fn write_frame(dev: &TypedDevice<Virtif>, iov: &mut IovIterSource<'_>, len: usize) -> Result {
-    if check_len(dev, len).is_err() {
+    if !len_ok(dev, len) {
         dev.data().count_drop(DropReason::BadLength);
         return Err(EINVAL);
     }
@@ -462,7 +458,7 @@ fn write_record(dev: &TypedDevice<Virtif>, iov: &mut IovIterSource<'_>) -> Resul
     }
     let len = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
     let flags = u32::from_ne_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
-    if flags != 0 || len > iov.len() || check_len(dev, len).is_err() {
+    if flags != 0 || len > iov.len() || !len_ok(dev, len) {
         return Err(EINVAL);
     }
     copy_and_deliver(dev, iov, len)?;
