@@ -17,10 +17,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{SigSet, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
-use virtif::{BatchBuf, Endpoint, Options};
+use nix::poll::PollFlags;
+use nix::sys::signalfd::SignalFd;
+use virtif::shovel::{self, termination_signals};
+use virtif::{BatchBuf, Drained, Endpoint, Options};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -89,21 +89,8 @@ fn open_tap(name: &str, create: bool) -> Result<File> {
 
 // --- main loop -------------------------------------------------------------
 
-fn block_signals() -> Result<SignalFd> {
-    let mut mask = SigSet::empty();
-    mask.add(Signal::SIGINT);
-    mask.add(Signal::SIGTERM);
-    mask.thread_set_mask().context("block SIGINT/SIGTERM")?;
-    SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).context("signalfd")
-}
-
 fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
-}
-
-enum Flow {
-    Go,
-    Eof,
 }
 
 struct Shovel {
@@ -116,71 +103,39 @@ struct Shovel {
     tx: BatchBuf,
 }
 
-impl Shovel {
-    fn write_tap(&mut self, frame: &[u8]) -> Result<()> {
-        match (&self.tap).write(frame) {
-            Ok(_) => {
-                self.c.to_tap += 1;
-                self.c.to_tap_bytes += frame.len() as u64;
-                Ok(())
-            }
-            // The tap is down, or its queue is full, or ...: a lost frame.
-            Err(e) if e.raw_os_error() == Some(nix::libc::EBADFD) => {
-                Err(e).context("tap device went away")
-            }
-            Err(_) => {
-                self.c.tap_write_errors += 1;
-                Ok(())
-            }
+/// Writes one frame to the tap. A refused write (the tap is down, its
+/// queue is full, ...) is a lost frame, counted; only a tap that went away
+/// is an error.
+fn write_tap(tap: &File, c: &mut Counters, frame: &[u8]) -> Result<()> {
+    match (&*tap).write(frame) {
+        Ok(_) => {
+            c.to_tap += 1;
+            c.to_tap_bytes += frame.len() as u64;
+            Ok(())
+        }
+        Err(e) if e.raw_os_error() == Some(nix::libc::EBADFD) => {
+            Err(e).context("tap device went away")
+        }
+        Err(_) => {
+            c.tap_write_errors += 1;
+            Ok(())
         }
     }
+}
 
+impl Shovel {
     /// virtif -> tap.
-    fn pull_virtif(&mut self) -> Result<Flow> {
-        if self.ep.is_batch() {
-            // One read moves as many frames as are queued (and fit).
-            for _ in 0..self.burst.div_ceil(16) {
-                let mut rx = std::mem::replace(&mut self.rx, BatchBuf::new(0));
-                let r = self.ep.recv_batch(&mut rx);
-                let res = match r {
-                    Ok(frames) if frames.is_empty() => Ok(Some(Flow::Eof)),
-                    Ok(frames) => {
-                        let mut out = Ok(None);
-                        for f in frames {
-                            if let Err(e) = self.write_tap(f) {
-                                out = Err(e);
-                                break;
-                            }
-                        }
-                        out
-                    }
-                    Err(e) if would_block(&e) => Ok(Some(Flow::Go)),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
-                    Err(e) => Err(e).context("read /dev/virtif"),
-                };
-                self.rx = rx;
-                if let Some(flow) = res? {
-                    return Ok(flow);
-                }
-            }
-            return Ok(Flow::Go);
-        }
-        for _ in 0..self.burst {
-            let mut buf = std::mem::take(&mut self.buf);
-            let r = self.ep.recv(&mut buf);
-            let res = match r {
-                Ok(0) => Ok(Some(Flow::Eof)),
-                Ok(n) => self.write_tap(&buf[..n]).map(|_| None),
-                Err(e) if would_block(&e) => Ok(Some(Flow::Go)),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
-                Err(e) => Err(e).context("read /dev/virtif"),
-            };
-            self.buf = buf;
-            if let Some(flow) = res? {
-                return Ok(flow);
-            }
-        }
-        Ok(Flow::Go)
+    fn pull_virtif(&mut self) -> Result<Drained> {
+        let Shovel {
+            ep,
+            tap,
+            c,
+            rx,
+            burst,
+            ..
+        } = self;
+        ep.drain(rx, *burst, |frame| write_tap(tap, c, frame))
+            .context("read /dev/virtif")
     }
 
     /// tap -> virtif.
@@ -239,7 +194,7 @@ impl Shovel {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let sfd = block_signals()?;
+    let sfd = termination_signals().context("block SIGINT/SIGTERM")?;
     let tap = open_tap(&args.tap, args.create_tap)?;
     let opts = Options {
         batch: args.batch,
@@ -275,46 +230,31 @@ fn run(args: &Args) -> Result<()> {
 
 fn pump(args: &Args, sh: &mut Shovel, sfd: &SignalFd) -> Result<()> {
     loop {
-        let (vr, tr, sr) = {
-            let mut fds = [
-                PollFd::new(sh.ep.as_fd(), PollFlags::POLLIN),
-                PollFd::new(sh.tap.as_fd(), PollFlags::POLLIN),
-                PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
-            ];
-            match poll(&mut fds, PollTimeout::NONE) {
-                Ok(_) => {}
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(e).context("poll"),
-            }
-            let r = |i: usize| fds[i].revents().unwrap_or(PollFlags::empty());
-            (r(0), r(1), r(2))
-        };
+        let ready = shovel::wait(&sh.ep, sh.tap.as_fd(), sfd).context("poll")?;
         sh.c.wakeups += 1;
-        if !sr.is_empty() {
-            if let Ok(Some(si)) = sfd.read_signal() {
-                if !args.quiet {
-                    eprintln!("virtif-tap: signal {}", si.ssi_signo);
-                }
+        if let Some(signo) = ready.signal {
+            if !args.quiet {
+                eprintln!("virtif-tap: signal {signo}");
             }
-            break;
+            return Ok(());
         }
-        if tr.intersects(PollFlags::POLLERR | PollFlags::POLLHUP | PollFlags::POLLNVAL) {
+        if ready
+            .other
+            .intersects(PollFlags::POLLERR | PollFlags::POLLHUP | PollFlags::POLLNVAL)
+        {
             bail!("tap device {} went away", args.tap);
         }
-        if !vr.is_empty() {
-            // POLLHUP comes with POLLIN: the read returns end of file.
-            if let Flow::Eof = sh.pull_virtif()? {
-                if !args.quiet {
-                    eprintln!("virtif-tap: {} is gone (end of file)", args.virtif);
-                }
-                break;
+        // POLLHUP comes with POLLIN: the read returns end of file.
+        if !ready.virtif.is_empty() && sh.pull_virtif()? == Drained::Eof {
+            if !args.quiet {
+                eprintln!("virtif-tap: {} is gone (end of file)", args.virtif);
             }
+            return Ok(());
         }
-        if tr.contains(PollFlags::POLLIN) {
+        if ready.other.contains(PollFlags::POLLIN) {
             sh.pull_tap()?;
         }
     }
-    Ok(())
 }
 
 fn print_counters(c: &Counters) {

@@ -18,11 +18,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{SigSet, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::signalfd::SignalFd;
 use nix::sys::socket::{recvmmsg, sendmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
-use virtif::{BatchBuf, Endpoint, Options};
+use virtif::shovel::{self, termination_signals};
+use virtif::{BatchBuf, Drained, Endpoint, Options};
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Carry a virtif interface's frames over UDP")]
@@ -63,11 +62,6 @@ struct Counters {
     virtif_rejected: u64,
 }
 
-enum Flow {
-    Go,
-    Eof,
-}
-
 fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
@@ -100,19 +94,21 @@ struct Pump {
     recv_hdrs: MultiHeaders<SockaddrStorage>,
 }
 
-impl Pump {
-    fn send_udp(&mut self, frame: &[u8]) -> Result<()> {
-        match self.sock.send(frame) {
-            Ok(_) => {
-                self.c.to_udp += 1;
-                self.c.to_udp_bytes += frame.len() as u64;
-            }
-            Err(e) if would_block(&e) || transient_udp(&e) => self.c.udp_errors += 1,
-            Err(e) => return Err(e).context("send UDP"),
+/// Sends one frame as a datagram; a transient failure is a lost frame,
+/// counted.
+fn send_udp(sock: &UdpSocket, c: &mut Counters, frame: &[u8]) -> Result<()> {
+    match sock.send(frame) {
+        Ok(_) => {
+            c.to_udp += 1;
+            c.to_udp_bytes += frame.len() as u64;
         }
-        Ok(())
+        Err(e) if would_block(&e) || transient_udp(&e) => c.udp_errors += 1,
+        Err(e) => return Err(e).context("send UDP"),
     }
+    Ok(())
+}
 
+impl Pump {
     fn deliver(&mut self, n: usize) -> Result<()> {
         match self.ep.send(&self.buf[..n]) {
             Ok(_) => {
@@ -126,30 +122,25 @@ impl Pump {
     }
 
     /// virtif -> UDP.
-    fn pull_virtif(&mut self) -> Result<Flow> {
+    fn pull_virtif(&mut self) -> Result<Drained> {
         if !self.ep.is_batch() {
-            for _ in 0..self.burst {
-                let mut buf = std::mem::take(&mut self.buf);
-                let r = self.ep.recv(&mut buf);
-                let res = match r {
-                    Ok(0) => Ok(Some(Flow::Eof)),
-                    Ok(n) => self.send_udp(&buf[..n]).map(|_| None),
-                    Err(e) if would_block(&e) => Ok(Some(Flow::Go)),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
-                    Err(e) => Err(e).context("read /dev/virtif"),
-                };
-                self.buf = buf;
-                if let Some(flow) = res? {
-                    return Ok(flow);
-                }
-            }
-            return Ok(Flow::Go);
+            let Pump {
+                ep,
+                sock,
+                c,
+                rx,
+                burst,
+                ..
+            } = self;
+            return ep
+                .drain(rx, *burst, |frame| send_udp(sock, c, frame))
+                .context("read /dev/virtif");
         }
         let frames = match self.ep.recv_batch(&mut self.rx) {
-            Ok(f) if f.is_empty() => return Ok(Flow::Eof),
+            Ok(f) if f.is_empty() => return Ok(Drained::Eof),
             Ok(f) => f,
             Err(e) if would_block(&e) || e.kind() == io::ErrorKind::Interrupted => {
-                return Ok(Flow::Go)
+                return Ok(Drained::Empty)
             }
             Err(e) => return Err(e).context("read /dev/virtif"),
         };
@@ -192,7 +183,7 @@ impl Pump {
                 }
             }
         }
-        Ok(Flow::Go)
+        Ok(Drained::Limit)
     }
 
     /// UDP -> virtif.
@@ -255,12 +246,7 @@ impl Pump {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let mut mask = SigSet::empty();
-    mask.add(Signal::SIGINT);
-    mask.add(Signal::SIGTERM);
-    mask.thread_set_mask().context("block SIGINT/SIGTERM")?;
-    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
-        .context("signalfd")?;
+    let sfd = termination_signals().context("block SIGINT/SIGTERM")?;
 
     let sock = UdpSocket::bind(args.local).with_context(|| format!("bind {}", args.local))?;
     sock.connect(args.remote)
@@ -312,37 +298,21 @@ fn run(args: &Args) -> Result<()> {
 
 fn pump(args: &Args, p: &mut Pump, sfd: &SignalFd) -> Result<()> {
     loop {
-        let (vr, ur, sr) = {
-            let mut fds = [
-                PollFd::new(p.ep.as_fd(), PollFlags::POLLIN),
-                PollFd::new(p.sock.as_fd(), PollFlags::POLLIN),
-                PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
-            ];
-            match poll(&mut fds, PollTimeout::NONE) {
-                Ok(_) => {}
-                Err(Errno::EINTR) => continue,
-                Err(e) => return Err(e).context("poll"),
-            }
-            let r = |i: usize| fds[i].revents().unwrap_or(PollFlags::empty());
-            (r(0), r(1), r(2))
-        };
-        if !sr.is_empty() {
-            if let Ok(Some(si)) = sfd.read_signal() {
-                if !args.quiet {
-                    eprintln!("virtif-udp: signal {}", si.ssi_signo);
-                }
+        let ready = shovel::wait(&p.ep, p.sock.as_fd(), sfd).context("poll")?;
+        if let Some(signo) = ready.signal {
+            if !args.quiet {
+                eprintln!("virtif-udp: signal {signo}");
             }
             return Ok(());
         }
-        if !vr.is_empty() {
-            if let Flow::Eof = p.pull_virtif()? {
-                if !args.quiet {
-                    eprintln!("virtif-udp: {} is gone (end of file)", args.virtif);
-                }
-                return Ok(());
+        // POLLHUP comes with POLLIN: the read returns end of file.
+        if !ready.virtif.is_empty() && p.pull_virtif()? == Drained::Eof {
+            if !args.quiet {
+                eprintln!("virtif-udp: {} is gone (end of file)", args.virtif);
             }
+            return Ok(());
         }
-        if !ur.is_empty() {
+        if !ready.other.is_empty() {
             p.pull_udp()?;
         }
     }

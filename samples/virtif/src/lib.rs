@@ -133,6 +133,75 @@ pub mod tap {
     }
 }
 
+/// For programs that shovel frames between an [`Endpoint`] and one other
+/// file (a tap device, a socket) in a `poll(2)` loop.
+pub mod shovel {
+    use std::io;
+    use std::os::fd::{AsFd, BorrowedFd};
+
+    use nix::errno::Errno;
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use nix::sys::signal::{SigSet, Signal};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+    use super::Endpoint;
+
+    /// Blocks SIGINT and SIGTERM in the calling thread and returns them as
+    /// a non-blocking signalfd, so that [`wait`] reports them and the
+    /// program can stop cleanly (and print its counters).
+    pub fn termination_signals() -> io::Result<SignalFd> {
+        let mut mask = SigSet::empty();
+        mask.add(Signal::SIGINT);
+        mask.add(Signal::SIGTERM);
+        mask.thread_set_mask()?;
+        Ok(SignalFd::with_flags(
+            &mask,
+            SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC,
+        )?)
+    }
+
+    /// What [`wait`] saw.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Ready {
+        /// The endpoint's events: `POLLIN` when a frame is queued, with
+        /// `POLLHUP` once the interface is gone (a read returns end of file).
+        pub virtif: PollFlags,
+        /// The other file's events.
+        pub other: PollFlags,
+        /// The termination signal that arrived, if one did.
+        pub signal: Option<u32>,
+    }
+
+    /// Waits until a frame is queued on `ep`, `other` is readable, or a
+    /// signal of `signals` arrived (which it consumes). `EINTR` is retried.
+    pub fn wait(ep: &Endpoint, other: BorrowedFd<'_>, signals: &SignalFd) -> io::Result<Ready> {
+        loop {
+            let mut fds = [
+                PollFd::new(ep.as_fd(), PollFlags::POLLIN),
+                PollFd::new(other, PollFlags::POLLIN),
+                PollFd::new(signals.as_fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => {}
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let r = |i: usize| fds[i].revents().unwrap_or(PollFlags::empty());
+            let (virtif, other, sig) = (r(0), r(1), r(2));
+            let signal = if sig.is_empty() {
+                None
+            } else {
+                signals.read_signal()?.map(|si| si.ssi_signo)
+            };
+            return Ok(Ready {
+                virtif,
+                other,
+                signal,
+            });
+        }
+    }
+}
+
 /// How to attach an [`Endpoint`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Options {
@@ -373,6 +442,59 @@ impl Endpoint {
         }
         Ok(res)
     }
+    /// Receives up to `max` frames, in either mode, and hands each to
+    /// `each`; `buf` is the storage (in single-frame mode it must hold the
+    /// largest frame, in batch mode its largest record). Interrupted reads
+    /// are retried. In batch mode one read moves as many frames as are
+    /// queued and fit, so `max` is reached with few system calls.
+    ///
+    /// Returns why it stopped: no frame queued ([`Drained::Empty`], which
+    /// needs [`Options::nonblocking`]), `max` frames handled
+    /// ([`Drained::Limit`]), or the interface is gone ([`Drained::Eof`]).
+    /// The first error of `each` or of a read ends the call.
+    pub fn drain<E, F>(&self, buf: &mut BatchBuf, max: usize, mut each: F) -> Result<Drained, E>
+    where
+        E: From<io::Error>,
+        F: FnMut(&[u8]) -> Result<(), E>,
+    {
+        let mut done = 0;
+        while done < max {
+            let r = if self.opts.batch {
+                self.recv_batch(buf).map(|mut frames| {
+                    let n = frames.len();
+                    (n, frames.try_for_each(&mut each))
+                })
+            } else {
+                buf.clear();
+                self.recv(&mut buf.data).map(|n| match n {
+                    0 => (0, Ok(())),
+                    n => (1, each(&buf.data[..n])),
+                })
+            };
+            match r {
+                Ok((0, _)) => return Ok(Drained::Eof),
+                Ok((n, res)) => {
+                    res?;
+                    done += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Drained::Empty),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Drained::Limit)
+    }
+}
+
+/// Why [`Endpoint::drain`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drained {
+    /// No frame is queued (the read would block).
+    Empty,
+    /// It handled `max` frames; more may be queued.
+    Limit,
+    /// End of file: the interface is gone or its backend was replaced.
+    Eof,
 }
 
 impl AsFd for Endpoint {
@@ -828,22 +950,31 @@ mod tests {
         );
     }
 
-    /// An endpoint over one end of a datagram socket pair, which keeps
-    /// message boundaries like /dev/virtif does.
+    /// A non-blocking endpoint over one end of a socket pair that keeps
+    /// message boundaries, as /dev/virtif does.
     fn fake(batch: bool) -> (Endpoint, std::os::unix::net::UnixDatagram) {
-        let (a, b) = std::os::unix::net::UnixDatagram::pair().unwrap();
-        let file = File::from(OwnedFd::from(a));
+        use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+        // SOCK_SEQPACKET: like /dev/virtif, and the peer's close reads as
+        // end of file. The peer is driven with send(2)/recv(2) through the
+        // std datagram type.
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
         let opts = Options {
             batch,
             ..Options::default()
         };
         (
             Endpoint {
-                file,
+                file: File::from(a),
                 ifname: "fake".into(),
                 opts,
             },
-            b,
+            std::os::unix::net::UnixDatagram::from(b),
         )
     }
 
@@ -910,6 +1041,49 @@ mod tests {
             ep.recv(&mut buf).unwrap_err().kind(),
             io::ErrorKind::Unsupported
         );
+    }
+
+    #[test]
+    fn drain_both_modes() {
+        for batch in [false, true] {
+            let (ep, peer) = fake(batch);
+            let frames: Vec<Vec<u8>> = (0..5).map(|i| vec![i as u8; 60 + i]).collect();
+            let put = |f: &[u8]| {
+                if batch {
+                    let mut rec = Vec::new();
+                    encode_record(&mut rec, f);
+                    peer.send(&rec).unwrap();
+                } else {
+                    peer.send(f).unwrap();
+                }
+            };
+            frames.iter().for_each(|f| put(f));
+            let mut bb = BatchBuf::new(MAX_FRAME + 64);
+            let mut got = Vec::new();
+            // The limit stops it; the rest stays queued.
+            let r = ep.drain(&mut bb, 3, |f| {
+                got.push(f.to_vec());
+                Ok::<(), io::Error>(())
+            });
+            assert_eq!(r.unwrap(), Drained::Limit);
+            assert_eq!(got, frames[..3]);
+            let r = ep.drain(&mut bb, 64, |f| {
+                got.push(f.to_vec());
+                Ok::<(), io::Error>(())
+            });
+            assert_eq!(r.unwrap(), Drained::Empty);
+            assert_eq!(got, frames);
+            // The callback's error ends it.
+            put(&frames[0]);
+            let r = ep.drain(&mut bb, 64, |_| Err(io::Error::other("stop")));
+            assert_eq!(r.unwrap_err().to_string(), "stop");
+            // End of file.
+            drop(peer);
+            assert_eq!(
+                ep.drain(&mut bb, 64, |_| Ok::<(), io::Error>(())).unwrap(),
+                Drained::Eof
+            );
+        }
     }
 
     #[test]

@@ -53,7 +53,11 @@ pub(crate) fn tun_set_iff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Res
     if name.is_empty() || name.len() > 15 || name.contains('\0') {
         return Err(io::Error::from_raw_os_error(nix::libc::EINVAL));
     }
-    let mut ifr = IfReqFlags { name: [0; 16], flags, _pad: [0; 22] };
+    let mut ifr = IfReqFlags {
+        name: [0; 16],
+        flags,
+        _pad: [0; 22],
+    };
     ifr.name[..name.len()].copy_from_slice(name.as_bytes());
     // SAFETY: `fd` is open for the whole call; `ifr` is a valid, initialised
     // `struct ifreq` that outlives the call; TUNSETIFF writes at most the
