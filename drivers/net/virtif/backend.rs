@@ -30,10 +30,9 @@
 
 use crate::device::Virtif;
 use crate::user::Channel;
-use kernel::net::device::{TxResult, TypedDevice};
+use kernel::net::device::{TrackedRef, TxResult, TypedDevice};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
-use kernel::sync::aref::ARef;
 use kernel::sync::Arc;
 
 /// The operations of a backend.
@@ -63,8 +62,8 @@ impl Backend for LoopBackend {
 /// their backend (see `link::detach`), so the reference to the peer never
 /// outlives the pairing.
 pub(crate) struct PairBackend {
-    /// The other end.
-    pub(crate) peer: ARef<TypedDevice<Virtif>>,
+    /// The other end (a tracked reference: a leak would name its taker).
+    pub(crate) peer: TrackedRef<TypedDevice<Virtif>>,
 }
 
 impl Backend for PairBackend {

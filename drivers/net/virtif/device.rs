@@ -15,6 +15,7 @@ use kernel::net::rtnl::Rtnl;
 use kernel::net::skbuff::{ChecksumState, SkBuff};
 use kernel::net::sysfs::{Attribute, AttributeGroup, ShowBuffer};
 use kernel::prelude::*;
+use kernel::sync::aref::ARef;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::rcu_box::RcuBox;
 use kernel::sync::{rcu, SpinLock, SpinLockIrq};
@@ -117,7 +118,7 @@ impl Virtif {
                 None => (false, None),
                 Some(AnyBackend::Loop(_)) => (up, None),
                 Some(AnyBackend::Pair(p)) => {
-                    (up && p.peer.flags().contains(Flags::UP), Some(p.peer.clone()))
+                    (up && p.peer.flags().contains(Flags::UP), Some(ARef::from(&*p.peer)))
                 }
                 Some(AnyBackend::User(u)) => (up && u.chan.is_attached(), None),
             }

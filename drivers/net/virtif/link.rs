@@ -9,7 +9,7 @@ use crate::backend::{AnyBackend, LoopBackend, PairBackend, UserBackend};
 use crate::device::Virtif;
 use crate::user::Channel;
 use crate::linkstr::{self, LinkSpec};
-use kernel::net::device::{Device, Flags, PrivFlags, Registered, TypedDevice, Unregistered};
+use kernel::net::device::{Device, Flags, PrivFlags, Registered, TrackedRef, TypedDevice, Unregistered};
 use kernel::net::rtnl::{nla_total_size, Attrs, ExtAck, LinkInfoMsg, LinkOps, NewLinkParams, Policy, Rtnl};
 use kernel::prelude::*;
 use kernel::sync::rcu;
@@ -109,7 +109,7 @@ pub(crate) fn set_linkstr(
             publish(dev, rtnl, backend);
         }
         LinkSpec::User => {
-            let chan = Channel::new(dev.into())?;
+            let chan = Channel::new(dev)?;
             let backend = KBox::new(AnyBackend::User(UserBackend { chan }), GFP_KERNEL)?;
             detach(dev, rtnl);
             store_text(dev, &[text])?;
@@ -135,8 +135,8 @@ pub(crate) fn set_linkstr(
                     c"virtif: pair: the peer already has a backend (clear it or delete it first)",
                 ));
             }
-            let ours = KBox::new(AnyBackend::Pair(PairBackend { peer: peer.into() }), GFP_KERNEL)?;
-            let theirs = KBox::new(AnyBackend::Pair(PairBackend { peer: dev.into() }), GFP_KERNEL)?;
+            let ours = KBox::new(AnyBackend::Pair(PairBackend { peer: TrackedRef::new(peer, GFP_KERNEL) }), GFP_KERNEL)?;
+            let theirs = KBox::new(AnyBackend::Pair(PairBackend { peer: TrackedRef::new(dev, GFP_KERNEL) }), GFP_KERNEL)?;
             detach(dev, rtnl);
             // The peer's linkstr names us.
             store_text(peer, &[b"pair:", dev.name().as_bytes()])?;

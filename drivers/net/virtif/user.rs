@@ -25,7 +25,7 @@ use kernel::fs::{File, Kiocb};
 use kernel::iov::{IovIterDest, IovIterSource};
 use kernel::ioctl::_IOW;
 use kernel::miscdevice::{MiscDevice, MiscDeviceRegistration};
-use kernel::net::device::{Device, Flags, Net, TxResult, TypedDevice};
+use kernel::net::device::{Device, Flags, Net, TrackedRef, TxResult, TypedDevice};
 use kernel::net::rtnl;
 use kernel::net::skbuff::{ChecksumState, SkBuff};
 use kernel::prelude::*;
@@ -135,7 +135,7 @@ enum State {
 struct Inner {
     state: State,
     /// The interface; `None` once the backend is dying.
-    dev: Option<ARef<TypedDevice<Virtif>>>,
+    dev: Option<TrackedRef<TypedDevice<Virtif>>>,
     queue: Ring,
     /// Attach flags (`VIRTIF_F_*`).
     flags: u32,
@@ -155,7 +155,8 @@ pub(crate) struct Channel {
 
 impl Channel {
     /// Creates the channel of a new `user` backend of `dev`.
-    pub(crate) fn new(dev: ARef<TypedDevice<Virtif>>) -> Result<Arc<Self>> {
+    pub(crate) fn new(dev: &TypedDevice<Virtif>) -> Result<Arc<Self>> {
+        let dev = TrackedRef::new(dev, GFP_KERNEL);
         Arc::pin_init(
             pin_init!(Self {
                 inner <- new_spinlock_irq!(
@@ -223,7 +224,7 @@ impl Channel {
             }
             inner.state = State::Idle;
             let stopped = core::mem::replace(&mut inner.stopped, false);
-            (inner.dev.clone(), core::mem::replace(&mut inner.queue, Ring::empty()), stopped)
+            (inner.dev.as_deref().map(ARef::from), core::mem::replace(&mut inner.queue, Ring::empty()), stopped)
         };
         if let Some(dev) = &dev {
             dev.carrier_off();
@@ -328,7 +329,7 @@ impl Channel {
         if wake {
             inner.stopped = false;
         }
-        let dev = inner.dev.clone();
+        let dev = inner.dev.as_deref().map(ARef::from);
         drop(inner);
         if let (true, Some(dev)) = (wake, &dev) {
             dev.wake_queue();
@@ -389,7 +390,7 @@ impl Channel {
     fn device(&self) -> Result<(ARef<TypedDevice<Virtif>>, bool)> {
         let inner = self.inner.lock();
         match (inner.state, &inner.dev) {
-            (State::Attached, Some(dev)) => Ok((dev.clone(), inner.flags & VIRTIF_F_BATCH != 0)),
+            (State::Attached, Some(dev)) => Ok((ARef::from(&**dev), inner.flags & VIRTIF_F_BATCH != 0)),
             (State::Attached, None) | (State::Dead, _) => Err(ENXIO),
             (State::Idle, _) => Err(EBADFD),
         }

@@ -24,6 +24,18 @@ __rust_helper void rust_helper_dev_put(struct net_device *dev)
 	dev_put(dev);
 }
 
+__rust_helper void rust_helper_netdev_hold(struct net_device *dev,
+					    netdevice_tracker *tracker, gfp_t gfp)
+{
+	netdev_hold(dev, tracker, gfp);
+}
+
+__rust_helper void rust_helper_netdev_put(struct net_device *dev,
+					   netdevice_tracker *tracker)
+{
+	netdev_put(dev, tracker);
+}
+
 __rust_helper struct net *rust_helper_dev_net(const struct net_device *dev)
 {
 	return dev_net(dev);
