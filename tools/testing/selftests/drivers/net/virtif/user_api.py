@@ -83,6 +83,22 @@ def poll_mask(fd):
     return ev[0][1] if ev else 0
 
 
+def wait_operational(ifname=IF, t=10):
+    """After the carrier comes up, the core activates the qdisc later, from
+    the link-watch work (which also sets operstate): frames sent before that
+    are dropped by the noop qdisc. Wait for it before sending."""
+    import time
+    end = time.monotonic() + t
+    while True:
+        with open("/sys/class/net/%s/operstate" % ifname) as f:
+            if f.read().strip() == "up":
+                return
+        if time.monotonic() > end:
+            fail("%s not operational %ss after the carrier came up" % (ifname, t))
+            return
+        time.sleep(0.02)
+
+
 def wait_readable(fd, t=5):
     r, _, _ = select.select([fd], [], [], t)
     if not r:
@@ -117,6 +133,7 @@ ioctl_attach(vu.attach_struct(IF))
 ok("attach")
 if carrier() != "1":
     fail("carrier after attach: want 1")
+wait_operational()
 expect_errno("attach the same file again", errno.EBUSY, ioctl_attach, vu.attach_struct(IF))
 expect_errno("attach a second file", errno.EBUSY, vu.attach, IF)
 
@@ -222,6 +239,7 @@ ok("close drops and counts queued frames, carrier goes down")
 
 # --- batch mode -------------------------------------------------------------
 fd = vu.attach(IF, vu.F_BATCH)
+wait_operational()
 frames = [frame(BCAST, n, i) for i, n in enumerate((60, 61, 1514), 10)]
 for f in frames:
     tx.send(f)

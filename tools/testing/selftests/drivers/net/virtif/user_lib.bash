@@ -67,10 +67,17 @@ carrier() {
 	ip netns exec "$1" cat "/sys/class/net/$2/carrier" 2>/dev/null || echo "?"
 }
 carrier_is() { [ "$(carrier "$1" "$2")" = "$3" ]; }
-# expect_carrier NS IF 0|1: wait up to 10 s for it.
+operstate_is() { [ "$(ip netns exec "$1" cat "/sys/class/net/$2/operstate" 2>/dev/null)" = "$3" ]; }
+# expect_carrier NS IF 0|1: wait up to 10 s for it. For 1, also wait until
+# the interface is operational: the core activates the qdisc after the
+# carrier comes up, from the link-watch work that sets operstate, and
+# frames sent before that meet the noop qdisc.
 expect_carrier() {
 	wait_for 10 carrier_is "$1" "$2" "$3" ||
 		fail "carrier of $2 in $1: got '$(carrier "$1" "$2")', want '$3'"
+	[ "$3" = 1 ] || return 0
+	wait_for 10 operstate_is "$1" "$2" up ||
+		fail "$2 in $1 has carrier but is not operational"
 }
 
 # user_virtif NS IF ADDR/LEN: a virtif with linkstr user, created in NS, up.
