@@ -263,21 +263,19 @@ fault_reset() {
 sysfs_write() {
 	python3 -S - "$@" <<'PY'
 import errno, os, sys
+sys.path.insert(0, os.environ["TESTDIR"])
+from fault import Fault
 nth = int(os.environ.get("FAIL_NTH", "0"))
 fd = os.open(sys.argv[1], os.O_WRONLY)
+fault = Fault() if nth else None
 if nth:
-    with open("/proc/self/fail-nth", "w") as f:
-        f.write(str(nth))
+    fault.arm(nth)
 try:
     n = os.write(fd, sys.argv[2].encode())
     res = "ok" if n == len(sys.argv[2]) else "short"
 except OSError as e:
     res = errno.errorcode[e.errno]
-if nth:
-    with open("/proc/self/fail-nth") as f:
-        hit = int(f.read()) == 0
-    with open("/proc/self/fail-nth", "w") as f:
-        f.write("0")
+hit = fault.disarm() if nth else None
 print(res)
 if nth:
     print("hit" if hit else "missed")
