@@ -10,6 +10,7 @@ use crate::{
     bindings,
     error::to_result,
     iov::{IovIterDest, IovIterSource},
+    mm::shared::SharedBuf,
     net::device::{Device, MacAddr, ETH_ALEN, ETH_HLEN},
     page::{PAGE_SHIFT, PAGE_SIZE},
     prelude::*,
@@ -244,6 +245,40 @@ impl SkBuff {
             return Err(EFAULT);
         }
         Ok(skb)
+    }
+
+    /// Copies the whole packet to the `len()` bytes of `buf` at `offset` (`skb_copy_bits()`),
+    /// e.g. into a ring slot a process maps. `EINVAL` if they are not all in `buf`.
+    pub fn copy_to_shared(&self, buf: &SharedBuf, offset: usize) -> Result {
+        let len = self.len();
+        let dst = buf.raw(offset, len as usize)?;
+        // SAFETY: We own the skb; `dst` is valid for `len` bytes (checked by `raw()`), which
+        // `skb_copy_bits()` writes without reading them.
+        to_result(unsafe { bindings::skb_copy_bits(self.as_raw(), 0, dst.cast(), len as c_int) })
+    }
+
+    /// Builds a packet for reception on `dev` from a copy of the `len` bytes of `buf` at
+    /// `offset`, e.g. a ring slot a process fills: the packet is the kernel's own copy, taken
+    /// once, whatever the process writes meanwhile. `EINVAL` if the bytes are not all in `buf`.
+    pub fn from_shared(dev: &Device, buf: &SharedBuf, offset: usize, len: usize) -> Result<SkBuff> {
+        let src = buf.raw(offset, len)?;
+        let skb = Self::alloc(dev, u32::try_from(len).map_err(|_| EINVAL)?)?;
+        // SAFETY: The new skb is linear with at least `len` bytes of tailroom (it was allocated
+        // for them) and `src` is valid for `len` bytes (checked by `raw()`).
+        unsafe { bindings::skb_put_data(skb.as_raw(), src.cast(), len as u32) };
+        Ok(skb)
+    }
+
+    /// Removes `len` bytes from the start of the packet's data (`skb_pull()`); `EINVAL` if the
+    /// linear part is shorter.
+    pub fn pull(&mut self, len: u32) -> Result {
+        // SAFETY: The skb is valid and we own it.
+        if unsafe { bindings::skb_headlen(self.as_raw()) } < len {
+            return Err(EINVAL);
+        }
+        // SAFETY: We own the skb and its linear part has `len` bytes.
+        unsafe { bindings::skb_pull(self.as_raw(), len) };
+        Ok(())
     }
 
     /// Returns the offload metadata of a packet about to leave through a process
