@@ -65,6 +65,8 @@ drop_reasons! {
     RxNoMemory = c"rx_drop_no_memory", Rx, NoMem;
     /// `user` backend: the offload header written with the frame does not fit it.
     BadVnetHdr = c"rx_drop_bad_vnet_hdr", Rx, DevHdr;
+    /// `user` backend, rings: a slot of the RX ring with a bad header (flags not 0).
+    BadSlot = c"rx_drop_bad_slot", Rx, DevHdr;
     /// Transmitted while the interface had no backend to carry it.
     NoBackend = c"tx_drop_no_backend", Tx, NoTxTarget;
     /// The checksum left to the device could not be computed.
@@ -81,6 +83,8 @@ drop_reasons! {
     Detached = c"tx_drop_detached", Tx, QueuePurge;
     /// `user` backend: the reader's buffer could not be written.
     UserFault = c"tx_drop_user_fault", Tx, SkbUcopyFault;
+    /// `user` backend, rings: the frame is larger than a slot of the TX ring.
+    SlotTooSmall = c"tx_drop_slot_too_small", Tx, PktTooBig;
 }
 
 /// The number of [`DropReason`]s.

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 use super::ring::Ring;
+use super::shmem::Rings;
 use crate::rx;
 use crate::stats::{self, DropReason};
 use crate::vif::Virtif;
@@ -22,6 +23,7 @@ use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::poll::PollCondVar;
 use kernel::sync::{rcu, Arc, SpinLockIrq};
+use kernel::workqueue::Work;
 use kernel::{new_poll_condvar, new_spinlock_irq};
 
 /// Size of `struct virtif_frame`, the record header of batch mode.
@@ -49,6 +51,8 @@ pub(crate) struct Mode {
     pub(crate) flags: u32,
     /// `VIRTIF_OFFLOAD_*`.
     pub(crate) offloads: u32,
+    /// Attached with `VIRTIF_ATTACH_RING`: frames move through shared-memory rings.
+    pub(crate) ring: bool,
 }
 
 impl Mode {
@@ -61,7 +65,7 @@ impl Mode {
     /// Checks a mode asked for by `VIRTIF_ATTACH`: known flags and offloads, offloads only with
     /// the offload header, segmentation only with checksum offload, ECN only with TCP.
     pub(crate) fn new(flags: u32, offloads: u32) -> Result<Self> {
-        let m = Self { flags, offloads };
+        let m = Self { flags, offloads, ring: false };
         let gso = VIRTIF_OFFLOAD_TSO4 | VIRTIF_OFFLOAD_TSO6 | VIRTIF_OFFLOAD_USO;
         let bad = flags & !Self::FLAGS != 0
             || offloads & !Self::OFFLOADS != 0
@@ -109,8 +113,17 @@ impl Mode {
             .fold(Features::empty(), |acc, (_, f)| acc.union(*f))
     }
 
+    /// The same, for a file attached with shared-memory rings: no batch mode (the rings are
+    /// batches), no GSO packets (they do not fit a slot).
+    pub(crate) fn with_ring(self) -> Result<Self> {
+        if self.batch() || self.offloads & !VIRTIF_OFFLOAD_CSUM != 0 {
+            return Err(EINVAL);
+        }
+        Ok(Self { ring: true, ..self })
+    }
+
     /// The bytes before each frame: the offload header, if any.
-    fn hdr_len(&self) -> usize {
+    pub(crate) fn hdr_len(&self) -> usize {
         if self.vnet() {
             VnetHdr::LEN
         } else {
@@ -130,15 +143,17 @@ pub(crate) enum State {
     Dead,
 }
 
-struct Inner {
-    state: State,
+pub(super) struct Inner {
+    pub(super) state: State,
     /// The interface; `None` once the channel ended.
     dev: Option<TrackedRef<TypedDevice<Virtif>>>,
     ring: Ring,
     /// The transmit queue this channel carries (another file's detach may change it).
-    queue: u16,
+    pub(super) queue: u16,
     /// The queue was stopped because the ring filled up.
-    stopped: bool,
+    pub(super) stopped: bool,
+    /// Shared-memory rings: the kernel's copy of `tx_prod`.
+    pub(super) tx_prod: u32,
 }
 
 impl Inner {
@@ -155,26 +170,41 @@ impl Inner {
 #[pin_data]
 pub(crate) struct Channel {
     pub(crate) mode: Mode,
+    /// With `VIRTIF_ATTACH_RING`: the rings the process maps.
+    pub(super) rings: Option<Rings>,
     #[pin]
-    inner: SpinLockIrq<Inner>,
+    pub(super) inner: SpinLockIrq<Inner>,
     /// Readers and pollers wait here for frames (or for the end).
     #[pin]
-    wait: PollCondVar,
+    pub(super) wait: PollCondVar,
+    /// With rings: takes the frames of the RX ring (see `shmem.rs`).
+    #[pin]
+    pub(super) work: Work<Channel>,
+}
+
+kernel::impl_has_work! {
+    impl HasWork<Channel> for Channel { self.work }
 }
 
 impl Channel {
-    /// A channel for transmit queue `queue` of `dev`, with a ring of `tx_queue_len` packets.
-    pub(crate) fn new(dev: &TypedDevice<Virtif>, mode: Mode, queue: u16) -> Result<Arc<Self>> {
-        let ring = Ring::with_capacity((dev.tx_queue_len() as usize).clamp(1, MAX_RING))?;
+    /// A channel for transmit queue `queue` of `dev`: with a ring of `tx_queue_len` packets, or
+    /// with the shared-memory `rings`.
+    pub(crate) fn new(dev: &TypedDevice<Virtif>, mode: Mode, queue: u16, rings: Option<Rings>) -> Result<Arc<Self>> {
+        let ring = match rings {
+            Some(_) => Ring::empty(),
+            None => Ring::with_capacity((dev.tx_queue_len() as usize).clamp(1, MAX_RING))?,
+        };
         let dev = TrackedRef::new(dev, GFP_KERNEL);
         Arc::pin_init(
             pin_init!(Self {
                 mode,
+                rings,
                 inner <- new_spinlock_irq!(
-                    Inner { state: State::Attached, dev: Some(dev), ring, queue, stopped: false },
+                    Inner { state: State::Attached, dev: Some(dev), ring, queue, stopped: false, tx_prod: 0 },
                     "virtif_user"
                 ),
                 wait <- new_poll_condvar!("virtif_user"),
+                work <- kernel::new_work!("virtif_user_rx"),
             }),
             GFP_KERNEL,
         )
@@ -327,6 +357,9 @@ impl Channel {
 
     /// `read`: one frame, or as many records as fit (at most `VIRTIF_BATCH_MAX`) in batch mode.
     pub(crate) fn read(&self, iov: &mut IovIterDest<'_>, nonblock: bool) -> Result<usize> {
+        if self.rings.is_some() {
+            return Err(EINVAL);
+        }
         loop {
             let mut frames: [Option<SkBuff>; BATCH_MAX] = [const { None }; BATCH_MAX];
             let (n, dev) = self.take(&mut frames, iov.len(), nonblock)?;
@@ -400,7 +433,11 @@ impl Channel {
         use kernel::sync::poll::events;
         let inner = self.inner.lock();
         let mut mask = 0;
-        if !inner.ring.is_empty() {
+        let queued = match &self.rings {
+            Some(r) => r.tx_pending(inner.tx_prod),
+            None => !inner.ring.is_empty(),
+        };
+        if queued {
             mask |= events::POLLIN | events::POLLRDNORM;
         }
         match inner.state {
@@ -417,7 +454,7 @@ impl Channel {
     }
 
     /// The interface, while the channel is attached.
-    fn device(&self) -> Result<ARef<TypedDevice<Virtif>>> {
+    pub(super) fn device(&self) -> Result<ARef<TypedDevice<Virtif>>> {
         let inner = self.inner.lock();
         match (inner.state, &inner.dev) {
             (State::Attached, Some(dev)) => Ok(ARef::from(&**dev)),
@@ -445,6 +482,9 @@ impl Channel {
     /// ones ends the write short, at the bad record; the next write starts there and gets the
     /// error (so the record is counted once).
     pub(crate) fn write(&self, iov: &mut IovIterSource<'_>) -> Result<usize> {
+        if self.rings.is_some() {
+            return Err(EINVAL);
+        }
         let dev = self.device()?;
         if !self.mode.batch() {
             let len = iov.len();
@@ -481,22 +521,33 @@ impl Channel {
         } else {
             (None, len)
         };
-        if len > MAX_FRAME {
-            return Err(WriteError::Length(DropReason::Oversize));
-        }
-        match &hdr {
-            // A GSO packet is segmented later, to the MTU of wherever it goes.
-            Some(h) if h.is_gso() && len >= ETH_HLEN => (),
-            _ => rx::check_len(dev, len).map_err(WriteError::Length)?,
-        }
-        let mut skb = SkBuff::from_iter(dev, iov, len, GFP_KERNEL).map_err(|e| {
+        Self::check_frame(dev, hdr.as_ref(), len)?;
+        let skb = SkBuff::from_iter(dev, iov, len, GFP_KERNEL).map_err(|e| {
             if e == EFAULT {
                 WriteError::Other(EFAULT)
             } else {
                 WriteError::NoMemory
             }
         })?;
-        if let Some(h) = &hdr {
+        self.receive(dev, hdr.as_ref(), skb)
+    }
+
+    /// The length rules for a frame of `len` bytes the process hands over, with the offload
+    /// header `hdr`.
+    pub(super) fn check_frame(dev: &TypedDevice<Virtif>, hdr: Option<&VnetHdr>, len: usize) -> Result<(), WriteError> {
+        if len > MAX_FRAME {
+            return Err(WriteError::Length(DropReason::Oversize));
+        }
+        match hdr {
+            // A GSO packet is segmented later, to the MTU of wherever it goes.
+            Some(h) if h.is_gso() && len >= ETH_HLEN => Ok(()),
+            _ => rx::check_len(dev, len).map_err(WriteError::Length),
+        }
+    }
+
+    /// Applies the offload header, if any, to a packet the process handed over, and delivers it.
+    pub(super) fn receive(&self, dev: &TypedDevice<Virtif>, hdr: Option<&VnetHdr>, mut skb: SkBuff) -> Result<(), WriteError> {
+        if let Some(h) = hdr {
             if skb.apply_vnet_hdr(h).is_err() {
                 return Err(WriteError::BadHdr(skb));
             }
@@ -528,7 +579,7 @@ impl Channel {
 }
 
 /// Why a written frame was refused.
-enum WriteError {
+pub(super) enum WriteError {
     /// A bad length: `EINVAL`, counted (and in `rx_length_errors`).
     Length(DropReason),
     /// No memory for the packet: `ENOMEM`, counted.
@@ -541,7 +592,7 @@ enum WriteError {
 
 impl WriteError {
     /// Counts the refused frame, when it is one, and returns the errno for the caller.
-    fn count(self, dev: &TypedDevice<Virtif>) -> Error {
+    pub(super) fn count(self, dev: &TypedDevice<Virtif>) -> Error {
         match self {
             WriteError::Length(reason) => {
                 dev.stats_inc(DevStat::RxLengthErrors);

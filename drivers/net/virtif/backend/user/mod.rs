@@ -26,12 +26,14 @@
 mod channel;
 pub(crate) mod file;
 mod ring;
+mod shmem;
 
 use super::{BackendKind, Setup};
 use crate::linkstr::{err, LinkError};
 use crate::stats::{self, DropReason};
 use crate::vif::{Backend, LinkstrText, Virtif};
 use channel::{Channel, Mode, State, MAX_FRAME};
+use shmem::Rings;
 use core::any::Any;
 use kernel::net::device::{Features, Flags, TxResult, TypedDevice};
 use kernel::net::rtnl::Rtnl;
@@ -136,10 +138,12 @@ impl Queues {
         let guard = rcu::read_lock();
         let active = self.active.load(Acquire) as usize;
         let q = skb.queue_mapping() as usize;
-        // A packet may still carry a queue the interface just gave up: use another one.
+        // A packet may still carry a queue the interface just gave up, or meet a slot that a
+        // leaving file emptied a moment ago: it goes to another channel (the first).
+        let slot = |i: usize| self.slots.get(i).and_then(|s| s.get(&guard));
         let chan = match active {
             0 => None,
-            n => self.slots.get(if q < n { q } else { q % n }).and_then(|s| s.get(&guard)),
+            n => slot(if q < n { q } else { q % n }).or_else(|| slot(0)),
         };
         let Some(chan) = chan else {
             drop(guard);
@@ -156,6 +160,11 @@ impl Queues {
             stats::drop_skb(dev, skb, DropReason::Checksum);
             return TxResult::Ok;
         }
+        if chan.mode.ring {
+            // Copied into the shared ring at once: the packet does not wait.
+            let has_qdisc = dev.txq_has_qdisc(skb.queue_mapping());
+            return chan.xmit_ring(dev, skb, has_qdisc);
+        }
         // The frame may wait in the ring for as long as the reader likes: timestamp it, then
         // detach it from its socket, conntrack entry and route (and copy zero-copy data).
         skb.tx_timestamp();
@@ -170,7 +179,13 @@ impl Queues {
 
     /// Attaches a new channel for a file (`VIRTIF_ATTACH`), with RTNL held: it takes the next
     /// transmit queue; the carrier comes on with the first file if the interface is up.
-    pub(crate) fn attach(&self, rtnl: &Rtnl, dev: &TypedDevice<Virtif>, mode: Mode) -> Result<Arc<Channel>> {
+    pub(crate) fn attach(
+        &self,
+        rtnl: &Rtnl,
+        dev: &TypedDevice<Virtif>,
+        mode: Mode,
+        rings: Option<Rings>,
+    ) -> Result<Arc<Channel>> {
         let n = self.active.load(Relaxed) as usize;
         if n > 0 {
             // RTNL keeps the table as it is.
@@ -187,7 +202,7 @@ impl Queues {
             return Err(EBUSY);
         }
         let queue = u16::try_from(n).map_err(|_| EBUSY)?;
-        let chan = Channel::new(dev, mode, queue)?;
+        let chan = Channel::new(dev, mode, queue, rings)?;
         let slot = KBox::new(chan.clone(), GFP_KERNEL)?;
         dev.set_real_num_tx_queues(rtnl, n as u32 + 1)?;
         // The slot was empty: no reader can hold an old value, nothing to wait for.

@@ -114,6 +114,92 @@ struct virtif_frame {
 #define VIRTIF_BATCH_MAX	64
 
 /*
+ * Shared-memory rings. VIRTIF_ATTACH_RING attaches a file like
+ * VIRTIF_ATTACH, and its frames then move through two rings of slots in
+ * memory the process maps, instead of through read() and write():
+ *
+ *	mmap(NULL, VIRTIF_RING_MAP_SIZE(tx_slots, rx_slots, slot_size),
+ *	     PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+ *
+ * The mapping starts with the control block (struct virtif_ring_ctl, in
+ * VIRTIF_RING_CTL_SIZE bytes), then the tx_slots slots of the TX ring
+ * (frames the interface transmits, for the process), then the rx_slots
+ * slots of the RX ring (frames the process writes, for the interface to
+ * receive). Slot i of a ring holds the frame of index i % slots. Indices
+ * are free-running 32-bit counters: a ring holds prod - cons frames.
+ *
+ * TX ring: the kernel fills slots and advances tx_prod (release); the
+ * process reads them and advances tx_cons (release). When the ring is full
+ * the interface stops its queue and sets VIRTIF_RING_STOPPED in tx_flags:
+ * a process that sees it after advancing tx_cons calls VIRTIF_KICK. To
+ * sleep, the process sets tx_wait, then (after a full barrier) checks
+ * tx_prod once more, then poll()s for POLLIN; the kernel wakes pollers
+ * only while tx_wait is set.
+ *
+ * RX ring: the process fills slots and advances rx_prod (release); the
+ * kernel takes them and advances rx_cons. While the kernel is not looking
+ * at the ring, rx_flags has VIRTIF_RING_NEED_KICK: a process that sees it
+ * after advancing rx_prod (and a full barrier) calls VIRTIF_KICK. While
+ * frames keep coming the kernel keeps taking them without kicks.
+ *
+ * Frames are whole (no GSO packets), at most slot_size -
+ * sizeof(struct virtif_ring_slot) bytes, the offload header first with
+ * VIRTIF_F_VNET_HDR. Larger frames are dropped and counted.
+ * The kernel trusts nothing in the mapping: it keeps its own copies of
+ * tx_prod and rx_cons, checks every index and length it reads, and copies
+ * each frame out of its slot once before looking at it.
+ */
+struct virtif_ring_attach {
+	struct virtif_attach attach;	/* as for VIRTIF_ATTACH; no VIRTIF_F_BATCH */
+	__u32	tx_slots;	/* power of 2, 1 .. VIRTIF_RING_MAX_SLOTS */
+	__u32	rx_slots;	/* power of 2, 1 .. VIRTIF_RING_MAX_SLOTS */
+	__u32	slot_size;	/* power of 2, VIRTIF_RING_MIN_SLOT .. VIRTIF_RING_MAX_SLOT */
+	__u32	reserved;	/* must be 0 */
+};
+
+#define VIRTIF_ATTACH_RING	_IOW('v', 0xb1, struct virtif_ring_attach)
+/* Have the interface look at the rings again (see above). */
+#define VIRTIF_KICK		_IO('v', 0xb2)
+
+#define VIRTIF_RING_MAX_SLOTS	32768
+#define VIRTIF_RING_MIN_SLOT	2048
+#define VIRTIF_RING_MAX_SLOT	65536
+/* The largest mapping: larger rings are refused (EINVAL). */
+#define VIRTIF_RING_MAX_MAP	(64U << 20)
+
+struct virtif_ring_ctl {
+	__u32	tx_prod;	/* kernel */
+	__u32	tx_flags;	/* kernel: VIRTIF_RING_STOPPED */
+	__u32	__pad0[14];
+	__u32	tx_cons;	/* process */
+	__u32	tx_wait;	/* process: nonzero while waiting in poll() */
+	__u32	__pad1[14];
+	__u32	rx_prod;	/* process */
+	__u32	__pad2[15];
+	__u32	rx_cons;	/* kernel */
+	__u32	rx_flags;	/* kernel: VIRTIF_RING_NEED_KICK */
+	__u32	__pad3[14];
+};
+
+/* tx_flags: the TX ring filled up and the interface's queue is stopped. */
+#define VIRTIF_RING_STOPPED	(1U << 0)
+/* rx_flags: the kernel is not looking at the RX ring. */
+#define VIRTIF_RING_NEED_KICK	(1U << 0)
+
+/* A slot: this header, then len bytes of frame. */
+struct virtif_ring_slot {
+	__u32	len;
+	__u32	flags;		/* 0 */
+};
+
+#define VIRTIF_RING_CTL_SIZE	4096
+#define VIRTIF_RING_TX_OFFSET	VIRTIF_RING_CTL_SIZE
+#define VIRTIF_RING_RX_OFFSET(tx_slots, slot_size) \
+	(VIRTIF_RING_CTL_SIZE + (__u64)(tx_slots) * (slot_size))
+#define VIRTIF_RING_MAP_SIZE(tx_slots, rx_slots, slot_size) \
+	(VIRTIF_RING_CTL_SIZE + ((__u64)(tx_slots) + (rx_slots)) * (slot_size))
+
+/*
  * The largest frame: the largest MTU, an Ethernet header and one 802.1Q tag
  * (4 bytes); GSO packets are no larger either. A read() buffer of
  * VIRTIF_MAX_FRAME bytes (plus VIRTIF_VNET_HDR_LEN with VIRTIF_F_VNET_HDR)

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Shared-memory rings (`VIRTIF_ATTACH_RING`): a file's frames move through two rings of slots
+//! in memory the process maps, with no system call per frame or per batch while both sides are
+//! busy. The protocol is described in `uapi/linux/virtif.h` and `virtif.rst`.
+//!
+//! The process may write any byte of the mapping at any time, so nothing in it is trusted:
+//! - the kernel keeps its own copies of the indices it produces (`tx_prod` in the channel's
+//!   lock, `rx_cons` here) and only ever writes them out; the slot it writes or reads is always
+//!   its own index modulo the ring size, never an index read from the mapping;
+//! - the indices the process produces are read once per use and checked: a ring whose
+//!   `prod - cons` exceeds its size is taken as full (TX) or empty (RX), which stalls the
+//!   offending process's own traffic and nothing else;
+//! - a slot's length is read once and bounded by the slot size; its frame is copied out once
+//!   (into a new packet) before anything looks at it.
+
+#![forbid(unsafe_code)]
+
+use super::channel::{Channel, State, WriteError};
+use crate::stats::{self, DropReason};
+use crate::vif::Virtif;
+use core::mem::offset_of;
+use kernel::bindings::{
+    virtif_ring_ctl, virtif_ring_slot, VIRTIF_RING_CTL_SIZE, VIRTIF_RING_MAX_MAP, VIRTIF_RING_MAX_SLOT,
+    VIRTIF_RING_MAX_SLOTS, VIRTIF_RING_MIN_SLOT, VIRTIF_RING_NEED_KICK, VIRTIF_RING_STOPPED,
+};
+use kernel::mm::shared::SharedBuf;
+use kernel::mm::virt::VmaNew;
+use kernel::net::device::{TxResult, TypedDevice};
+use kernel::net::skbuff::{SkBuff, VnetHdr};
+use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::sync::barrier::{smp_mb, Full};
+use kernel::sync::Arc;
+use kernel::workqueue::{self, WorkItem};
+
+/// Size of a slot's header (`struct virtif_ring_slot`).
+const SLOT_HDR: usize = size_of::<virtif_ring_slot>();
+/// Frames the RX work item takes before it yields the CPU (and queues itself again).
+const RX_BUDGET: u32 = 64;
+
+const TX_PROD: usize = offset_of!(virtif_ring_ctl, tx_prod);
+const TX_FLAGS: usize = offset_of!(virtif_ring_ctl, tx_flags);
+const TX_CONS: usize = offset_of!(virtif_ring_ctl, tx_cons);
+const TX_WAIT: usize = offset_of!(virtif_ring_ctl, tx_wait);
+const RX_PROD: usize = offset_of!(virtif_ring_ctl, rx_prod);
+const RX_CONS: usize = offset_of!(virtif_ring_ctl, rx_cons);
+const RX_FLAGS: usize = offset_of!(virtif_ring_ctl, rx_flags);
+
+/// The shared-memory rings of one file.
+pub(crate) struct Rings {
+    buf: SharedBuf,
+    tx_slots: u32,
+    rx_slots: u32,
+    slot_size: usize,
+    /// The kernel's copy of `rx_cons`; only the RX work item changes it (a work item never
+    /// runs twice at once).
+    rx_cons: Atomic<u32>,
+}
+
+fn pow2_in(v: u32, min: u32, max: u32) -> bool {
+    v.is_power_of_two() && (min..=max).contains(&v)
+}
+
+impl Rings {
+    /// Checks the geometry asked for by `VIRTIF_ATTACH_RING` and allocates the mapping (zeroed:
+    /// every index 0, the kernel not looking at the RX ring).
+    pub(crate) fn new(tx_slots: u32, rx_slots: u32, slot_size: u32, reserved: u32) -> Result<Self> {
+        let ok = pow2_in(tx_slots, 1, VIRTIF_RING_MAX_SLOTS)
+            && pow2_in(rx_slots, 1, VIRTIF_RING_MAX_SLOTS)
+            && pow2_in(slot_size, VIRTIF_RING_MIN_SLOT, VIRTIF_RING_MAX_SLOT)
+            && reserved == 0;
+        let len = (VIRTIF_RING_CTL_SIZE as u64) + (u64::from(tx_slots) + u64::from(rx_slots)) * u64::from(slot_size);
+        if !ok || len > u64::from(VIRTIF_RING_MAX_MAP) {
+            return Err(EINVAL);
+        }
+        let buf = SharedBuf::new(len as usize)?;
+        buf.store(RX_FLAGS, VIRTIF_RING_NEED_KICK)?;
+        Ok(Self { buf, tx_slots, rx_slots, slot_size: slot_size as usize, rx_cons: Atomic::new(0) })
+    }
+
+    /// Maps the rings into a process (`mmap()`): the whole of them, shared, at offset 0.
+    pub(crate) fn map(&self, vma: &VmaNew) -> Result {
+        if vma.flags() & (kernel::bindings::VM_SHARED as kernel::mm::virt::vm_flags_t) == 0 {
+            return Err(EINVAL);
+        }
+        self.buf.map(vma)
+    }
+
+    /// The largest frame a slot takes (offload header included).
+    fn frame_room(&self) -> usize {
+        self.slot_size - SLOT_HDR
+    }
+
+    fn tx_slot(&self, index: u32) -> usize {
+        VIRTIF_RING_CTL_SIZE as usize + (index & (self.tx_slots - 1)) as usize * self.slot_size
+    }
+
+    fn rx_slot(&self, index: u32) -> usize {
+        VIRTIF_RING_CTL_SIZE as usize
+            + (self.tx_slots as usize + (index & (self.rx_slots - 1)) as usize) * self.slot_size
+    }
+
+    /// Whether the TX ring has room after `prod`, given what the process has taken; a
+    /// nonsensical `tx_cons` counts as no room.
+    fn tx_room(&self, prod: u32, need_half: bool) -> bool {
+        let Ok(cons) = self.buf.load_acquire(TX_CONS) else { return false };
+        let used = prod.wrapping_sub(cons);
+        if need_half {
+            used <= self.tx_slots / 2
+        } else {
+            used < self.tx_slots
+        }
+    }
+
+    /// Whether the process has frames to take from the TX ring.
+    pub(crate) fn tx_pending(&self, prod: u32) -> bool {
+        self.buf.load(TX_CONS).is_ok_and(|cons| cons != prod)
+    }
+
+    fn set_tx_flags(&self, flags: u32) {
+        let _ = self.buf.store(TX_FLAGS, flags);
+    }
+}
+
+impl Channel {
+    fn rings(&self) -> Result<&Rings> {
+        self.rings.as_ref().ok_or(EINVAL)
+    }
+
+    /// Maps the rings of this file.
+    pub(crate) fn map(&self, vma: &VmaNew) -> Result {
+        self.rings()?.map(vma)
+    }
+
+    /// Transmit path, shared-memory rings: the frame is copied into the next TX slot and the
+    /// packet freed at once. A full ring stops the queue (with a qdisc to hold packets and
+    /// without `VIRTIF_F_TX_DROP`) and sets `VIRTIF_RING_STOPPED`, or drops.
+    pub(crate) fn xmit_ring(&self, dev: &TypedDevice<Virtif>, mut skb: SkBuff, has_qdisc: bool) -> TxResult {
+        let Some(r) = self.rings.as_ref() else {
+            stats::drop_skb(dev, skb, DropReason::NotAttached);
+            return TxResult::Ok;
+        };
+        let hdr = if self.mode.vnet() {
+            match skb.vnet_hdr() {
+                Ok(h) => Some(h),
+                Err(_) => {
+                    stats::drop_skb(dev, skb, DropReason::Gso);
+                    return TxResult::Ok;
+                }
+            }
+        } else {
+            None
+        };
+        let hlen = self.mode.hdr_len();
+        let len = hlen + skb.len() as usize;
+        if len > r.frame_room() {
+            stats::drop_skb(dev, skb, DropReason::SlotTooSmall);
+            return TxResult::Ok;
+        }
+        skb.tx_timestamp();
+        let mut inner = self.inner.lock();
+        if inner.state != State::Attached {
+            drop(inner);
+            stats::drop_skb(dev, skb, DropReason::NotAttached);
+            return TxResult::Ok;
+        }
+        let prod = inner.tx_prod;
+        if !r.tx_room(prod, false) {
+            let hold = !self.mode.tx_drop() && has_qdisc && skb.queue_mapping() == inner.queue;
+            if !hold {
+                drop(inner);
+                stats::drop_skb(dev, skb, DropReason::QueueFull);
+                return TxResult::Ok;
+            }
+            inner.stopped = true;
+            r.set_tx_flags(VIRTIF_RING_STOPPED);
+            dev.stop_queue(inner.queue);
+            // Pairs with the process's barrier between advancing tx_cons and reading tx_flags:
+            // either it sees STOPPED and kicks, or we see its room now.
+            smp_mb(Full);
+            if !r.tx_room(prod, false) {
+                return TxResult::Busy(skb);
+            }
+            inner.stopped = false;
+            r.set_tx_flags(0);
+            dev.wake_queue(inner.queue);
+        }
+        let off = r.tx_slot(prod);
+        let mut res = r.buf.store(off, len as u32).and_then(|()| r.buf.store(off + 4, 0));
+        if let Some(h) = &hdr {
+            res = res.and_then(|()| r.buf.write(off + SLOT_HDR, &h.to_bytes()));
+        }
+        res = res.and_then(|()| skb.copy_to_shared(&r.buf, off + SLOT_HDR + hlen));
+        if res.is_err() {
+            // Cannot happen: the slot is in the mapping and the frame fits it.
+            drop(inner);
+            stats::drop_skb(dev, skb, DropReason::TxNoMemory);
+            return TxResult::Ok;
+        }
+        inner.tx_prod = prod.wrapping_add(1);
+        let _ = r.buf.store_release(TX_PROD, inner.tx_prod);
+        drop(inner);
+        dev.dstats_add_tx(skb.len());
+        skb.consume();
+        // Pairs with the process's barrier between setting tx_wait and reading tx_prod.
+        smp_mb(Full);
+        if r.buf.load(TX_WAIT).is_ok_and(|w| w != 0) {
+            self.wait.notify_all();
+        }
+        TxResult::Ok
+    }
+
+    /// `VIRTIF_KICK`: the process made room in the TX ring (wake the queue if it was stopped and
+    /// half the ring is free) or put frames in the RX ring (take them).
+    pub(crate) fn kick(self: &Arc<Self>) -> Result {
+        let r = self.rings()?;
+        let dev = self.device()?;
+        {
+            let mut inner = self.inner.lock();
+            if inner.stopped && r.tx_room(inner.tx_prod, true) {
+                inner.stopped = false;
+                r.set_tx_flags(0);
+                dev.wake_queue(inner.queue);
+            }
+        }
+        // Already queued is fine: it will see the new frames.
+        let _ = workqueue::system_unbound().enqueue(self.clone());
+        Ok(())
+    }
+
+    /// Waits until the RX work item has finished, before the file goes (and maybe the module).
+    pub(crate) fn flush_rx(&self) {
+        if self.rings.is_some() {
+            self.work.flush();
+        }
+    }
+
+    /// The RX work item: takes the frames of the RX ring while there are any, at most
+    /// `RX_BUDGET` per run (then it queues itself again); when the ring is empty it sets
+    /// `VIRTIF_RING_NEED_KICK`, checks once more, and stops.
+    fn rx_work(self: Arc<Self>) {
+        let Some(r) = self.rings.as_ref() else { return };
+        let Some(dev) = self.attached_dev() else { return };
+        let _ = r.buf.store(RX_FLAGS, 0);
+        let mut cons = r.rx_cons.load(Relaxed);
+        let mut done = 0;
+        loop {
+            let avail = r.buf.load_acquire(RX_PROD).map_or(0, |prod| prod.wrapping_sub(cons));
+            // A nonsensical rx_prod counts as an empty ring.
+            if avail == 0 || avail > r.rx_slots {
+                let _ = r.buf.store(RX_FLAGS, VIRTIF_RING_NEED_KICK);
+                // Pairs with the process's barrier between advancing rx_prod and reading
+                // rx_flags: either it sees NEED_KICK and kicks, or we see its frames now.
+                smp_mb(Full);
+                let again = r.buf.load_acquire(RX_PROD).map_or(0, |prod| prod.wrapping_sub(cons));
+                if again == 0 || again > r.rx_slots || self.state() != State::Attached {
+                    return;
+                }
+                let _ = r.buf.store(RX_FLAGS, 0);
+                continue;
+            }
+            for _ in 0..avail.min(RX_BUDGET - done) {
+                self.rx_frame(&dev, r, cons);
+                cons = cons.wrapping_add(1);
+                done += 1;
+            }
+            r.rx_cons.store(cons, Relaxed);
+            let _ = r.buf.store_release(RX_CONS, cons);
+            if done >= RX_BUDGET {
+                if self.state() == State::Attached {
+                    // Room for others; the queued run goes on from here (and clears no flag:
+                    // NEED_KICK stays clear while we are looking).
+                    let _ = workqueue::system_unbound().enqueue(self.clone());
+                }
+                return;
+            }
+        }
+    }
+
+    /// Receives the frame in RX slot `index`. A bad one is dropped and counted.
+    fn rx_frame(&self, dev: &TypedDevice<Virtif>, r: &Rings, index: u32) {
+        let off = r.rx_slot(index);
+        let res = (|| -> Result<(), WriteError> {
+            let len = r.buf.load(off).map_err(WriteError::Other)? as usize;
+            let flags = r.buf.load(off + 4).map_err(WriteError::Other)?;
+            if flags != 0 {
+                return Err(WriteError::Other(EINVAL));
+            }
+            if len > r.frame_room() {
+                return Err(WriteError::Length(DropReason::Oversize));
+            }
+            let hlen = self.mode.hdr_len();
+            let hdr = if self.mode.vnet() {
+                if len < hlen {
+                    return Err(WriteError::Length(DropReason::Runt));
+                }
+                let mut raw = [0u8; VnetHdr::LEN];
+                r.buf.read(off + SLOT_HDR, &mut raw).map_err(WriteError::Other)?;
+                Some(VnetHdr::from_bytes(&raw))
+            } else {
+                None
+            };
+            let flen = len - hlen;
+            Channel::check_frame(dev, hdr.as_ref(), flen)?;
+            let skb = SkBuff::from_shared(dev, &r.buf, off + SLOT_HDR + hlen, flen)
+                .map_err(|_| WriteError::NoMemory)?;
+            self.receive(dev, hdr.as_ref(), skb)
+        })();
+        if let Err(e) = res {
+            if matches!(e, WriteError::Other(_)) {
+                // A bad slot header: counted like a bad record.
+                stats::count(dev, DropReason::BadSlot);
+            } else {
+                e.count(dev);
+            }
+        }
+    }
+}
+
+impl WorkItem for Channel {
+    type Pointer = Arc<Channel>;
+
+    fn run(this: Arc<Channel>) {
+        this.rx_work();
+    }
+}
