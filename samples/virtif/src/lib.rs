@@ -95,25 +95,29 @@ use std::path::Path;
 /// The character device of the user backend.
 pub const DEVICE: &str = "/dev/virtif";
 
+mod sys;
+pub use sys::uapi;
+use sys::VirtifAttach;
+
 /// Attach flag: read()/write() move several frames per call as records.
-pub const VIRTIF_F_BATCH: u32 = 1 << 0;
+pub const VIRTIF_F_BATCH: u32 = uapi::VIRTIF_F_BATCH;
 /// Attach flag: drop (and count) frames when the transmit queue is full,
 /// instead of stopping the queue until the process reads.
-pub const VIRTIF_F_TX_DROP: u32 = 1 << 1;
+pub const VIRTIF_F_TX_DROP: u32 = uapi::VIRTIF_F_TX_DROP;
 
 /// Size of a record header (`struct virtif_frame`).
-pub const RECORD_HDR_LEN: usize = 8;
+pub const RECORD_HDR_LEN: usize = std::mem::size_of::<uapi::virtif_frame>();
 /// Records start at multiples of this (`VIRTIF_FRAME_ALIGN`).
-pub const RECORD_ALIGN: usize = 8;
+pub const RECORD_ALIGN: usize = uapi::VIRTIF_FRAME_ALIGN as usize;
 /// The largest frame a write accepts, whatever the MTU (`VIRTIF_MAX_FRAME`).
-pub const MAX_FRAME: usize = 65536;
+pub const MAX_FRAME: usize = uapi::VIRTIF_MAX_FRAME as usize;
 /// The smallest frame a write accepts: an Ethernet header.
 pub const MIN_FRAME: usize = 14;
+/// The size of `struct virtif_attach`'s `ifname` (`IFNAMSIZ`).
+const IFNAMSIZ: usize = std::mem::offset_of!(VirtifAttach, flags);
 /// The largest interface name, without its NUL (`IFNAMSIZ - 1`).
-pub const IFNAME_MAX: usize = 15;
+pub const IFNAME_MAX: usize = IFNAMSIZ - 1;
 
-mod sys;
-use sys::VirtifAttach;
 
 /// Tap devices, for programs that join a virtif to one.
 pub mod tap {
@@ -238,14 +242,14 @@ fn invalid_input(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg.to_string())
 }
 
-fn check_ifname(ifname: &str) -> io::Result<[u8; 16]> {
+fn check_ifname(ifname: &str) -> io::Result<[u8; IFNAMSIZ]> {
     let b = ifname.as_bytes();
     if b.is_empty() || b.len() > IFNAME_MAX || b.contains(&0) {
         return Err(invalid_input(
             "interface name must be 1 to 15 bytes without NUL",
         ));
     }
-    let mut name = [0u8; 16];
+    let mut name = [0u8; IFNAMSIZ];
     name[..b.len()].copy_from_slice(b);
     Ok(name)
 }
@@ -272,9 +276,9 @@ impl Endpoint {
         }
         let file = oo.open(device)?;
         let arg = VirtifAttach {
-            ifname: name,
+            ifname: name.map(|b| b as std::ffi::c_char),
             flags: opts.flags(),
-            reserved: 0,
+            ..VirtifAttach::default()
         };
         sys::virtif_attach(file.as_fd(), &arg)?;
         Ok(Endpoint {
@@ -795,11 +799,17 @@ impl BatchBuf {
 mod tests {
     use super::*;
 
+    /// The generated uAPI against what virtif.rst documents: a change of
+    /// the header that breaks the documented ABI shows up here.
     #[test]
-    fn ioctl_number_matches_header() {
+    fn uapi_matches_documentation() {
         assert_eq!(std::mem::size_of::<VirtifAttach>(), 24);
+        assert_eq!(uapi::VIRTIF_ATTACH, 0x401876b0);
         let req = nix::request_code_write!(b'v', 0xb0, std::mem::size_of::<VirtifAttach>());
-        assert_eq!(req as u64, 0x401876b0);
+        assert_eq!(req as u64, uapi::VIRTIF_ATTACH as u64);
+        assert_eq!((VIRTIF_F_BATCH, VIRTIF_F_TX_DROP), (1, 2));
+        assert_eq!((RECORD_HDR_LEN, RECORD_ALIGN, MAX_FRAME), (8, 8, 65536));
+        assert_eq!(IFNAME_MAX, 15);
     }
 
     #[test]

@@ -9,17 +9,34 @@
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-/// `struct virtif_attach` from `uapi/linux/virtif.h`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct VirtifAttach {
-    pub(crate) ifname: [u8; 16],
-    pub(crate) flags: u32,
-    pub(crate) reserved: u32,
+/// The uAPI of `/dev/virtif`, generated at build time from
+/// `drivers/net/virtif/uapi/linux/virtif.h` by bindgen (see `build.rs`):
+/// every constant, struct and enum of the header whose name contains
+/// `virtif`, with the header's names (`VIRTIF_ATTACH`, `VIRTIF_F_BATCH`,
+/// `struct virtif_attach`, `struct virtif_frame`, ...). It lives in this
+/// module because generated code may contain `unsafe` (bindgen emits it for
+/// unions and bitfields).
+#[allow(
+    non_camel_case_types,
+    non_upper_case_globals,
+    non_snake_case,
+    dead_code,
+    missing_docs,
+    clippy::all
+)]
+pub mod uapi {
+    include!(concat!(env!("OUT_DIR"), "/virtif_uapi.rs"));
 }
 
-// VIRTIF_ATTACH = _IOW('v', 0xb0, struct virtif_attach)
-nix::ioctl_write_ptr!(virtif_attach_raw, b'v', 0xb0, VirtifAttach);
+pub(crate) use uapi::virtif_attach as VirtifAttach;
+
+// VIRTIF_ATTACH: the request number the header defines (_IOW('v', 0xb0,
+// struct virtif_attach)), as clang evaluated it.
+nix::ioctl_write_ptr_bad!(
+    virtif_attach_raw,
+    uapi::VIRTIF_ATTACH as nix::sys::ioctl::ioctl_num_type,
+    VirtifAttach
+);
 
 /// `ioctl(fd, VIRTIF_ATTACH, arg)`.
 pub(crate) fn virtif_attach(fd: BorrowedFd<'_>, arg: &VirtifAttach) -> io::Result<()> {
