@@ -65,6 +65,8 @@ struct Counters {
     to_virtif_bytes: u64,
     tap_write_errors: u64,
     virtif_rejected: u64,
+    virtif_nomem: u64,
+    virtif_unsent: u64,
     wakeups: u64,
 }
 
@@ -158,14 +160,15 @@ impl Shovel {
                 }
             }
             if !self.tx.is_empty() {
-                let bytes: usize = self.tx.iter().map(|f| f.map_or(0, |f| f.len())).sum();
                 let sent = self
                     .ep
                     .send_batch_buf(&self.tx)
                     .context("write /dev/virtif")?;
                 self.c.to_virtif += sent.sent as u64;
-                self.c.to_virtif_bytes += bytes as u64; // approximate if some were refused
+                self.c.to_virtif_bytes += sent.bytes as u64;
                 self.c.virtif_rejected += sent.rejected as u64;
+                self.c.virtif_nomem += sent.failed as u64;
+                self.c.virtif_unsent += sent.unsent as u64;
             }
             if let Some(e) = err {
                 return Err(e).context("read tap");
@@ -260,13 +263,16 @@ fn pump(args: &Args, sh: &mut Shovel, sfd: &SignalFd) -> Result<()> {
 fn print_counters(c: &Counters) {
     eprintln!(
         "virtif-tap: virtif->tap {} frames ({} bytes), tap->virtif {} frames ({} bytes), \
-         tap write errors {}, refused by virtif {}, wake-ups {}",
+         tap write errors {}, refused by virtif {}, virtif out of memory {}, unsent {}, \
+         wake-ups {}",
         c.to_tap,
         c.to_tap_bytes,
         c.to_virtif,
         c.to_virtif_bytes,
         c.tap_write_errors,
         c.virtif_rejected,
+        c.virtif_nomem,
+        c.virtif_unsent,
         c.wakeups
     );
 }

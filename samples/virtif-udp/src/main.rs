@@ -60,6 +60,8 @@ struct Counters {
     to_virtif_bytes: u64,
     udp_errors: u64,
     virtif_rejected: u64,
+    virtif_nomem: u64,
+    virtif_unsent: u64,
 }
 
 fn would_block(e: &io::Error) -> bool {
@@ -227,10 +229,8 @@ impl Pump {
             }
         };
         self.tx.clear();
-        let mut bytes = 0;
         for (d, &n) in self.dgrams.iter().zip(&lens) {
             self.tx.push_grow(&d[..n]);
-            bytes += n;
         }
         if !self.tx.is_empty() {
             let sent = self
@@ -238,8 +238,10 @@ impl Pump {
                 .send_batch_buf(&self.tx)
                 .context("write /dev/virtif")?;
             self.c.to_virtif += sent.sent as u64;
-            self.c.to_virtif_bytes += bytes as u64;
+            self.c.to_virtif_bytes += sent.bytes as u64;
             self.c.virtif_rejected += sent.rejected as u64;
+            self.c.virtif_nomem += sent.failed as u64;
+            self.c.virtif_unsent += sent.unsent as u64;
         }
         Ok(())
     }
@@ -285,13 +287,15 @@ fn run(args: &Args) -> Result<()> {
     let res = pump(args, &mut p, &sfd);
     eprintln!(
         "virtif-udp: virtif->udp {} frames ({} bytes), udp->virtif {} frames ({} bytes), \
-         udp errors {}, refused by virtif {}",
+         udp errors {}, refused by virtif {}, virtif out of memory {}, unsent {}",
         p.c.to_udp,
         p.c.to_udp_bytes,
         p.c.to_virtif,
         p.c.to_virtif_bytes,
         p.c.udp_errors,
-        p.c.virtif_rejected
+        p.c.virtif_rejected,
+        p.c.virtif_nomem,
+        p.c.virtif_unsent
     );
     res
 }

@@ -11,8 +11,8 @@ use std::path::Path;
 use crate::records::{align, record_len};
 use crate::sys::{self, VirtifAttach};
 use crate::{
-    invalid_input, record_space, BatchBuf, Frames, DEVICE, IFNAME_MAX, IFNAMSIZ, RECORD_ALIGN,
-    RECORD_HDR_LEN, VIRTIF_F_BATCH, VIRTIF_F_TX_DROP,
+    invalid_input, record_space, BatchBuf, Frames, Records, DEVICE, IFNAME_MAX, IFNAMSIZ,
+    RECORD_ALIGN, RECORD_HDR_LEN, VIRTIF_F_BATCH, VIRTIF_F_TX_DROP,
 };
 
 /// How to attach an [`Endpoint`].
@@ -199,58 +199,51 @@ impl Endpoint {
         self.send_batch_buf(&buf)
     }
 
-    /// Batch mode: writes the records in `buf`.
+    /// Batch mode: writes the records in `buf`; every record ends up
+    /// counted in one field of the result.
     ///
     /// The kernel processes the records in order. A frame it refuses
     /// (`EINVAL`: too short, longer than MTU + 18, ...) is counted in
-    /// [`BatchSent::rejected`] and skipped; the records after it are still
-    /// sent. Any other error ends the call: it is returned if no record was
-    /// processed yet, otherwise the partial counts are (the error will
-    /// recur on the next call).
+    /// [`BatchSent::rejected`], one that meets a shortage (`ENOMEM`,
+    /// `ENOBUFS`) in [`BatchSent::failed`]; both are skipped and the records
+    /// after them are still written. Any other error (`ENXIO`: the
+    /// interface is gone) ends the call: it is returned if no record was
+    /// handled yet, otherwise the records left are counted in
+    /// [`BatchSent::unsent`] (and the error will recur on the next call).
     pub fn send_batch_buf(&self, buf: &BatchBuf) -> io::Result<BatchSent> {
+        let mut res = BatchSent::default();
+        let mut off = 0;
+        match self.send_records(buf.records(), &mut off, &mut res) {
+            Ok(()) => Ok(res),
+            Err(e) if off == 0 => Err(e),
+            Err(_) => {
+                res.unsent = Records::new(&buf.records()[off..]).count();
+                Ok(res)
+            }
+        }
+    }
+
+    /// Batch mode: writes the records of `data` from byte offset `*off` on,
+    /// adding to the counts of `res`, and leaves `*off` at the end of what
+    /// it handled (`data.len()` unless it fails). Refused frames and
+    /// shortages are counted and skipped as in
+    /// [`Endpoint::send_batch_buf`]; another error is returned with `*off`
+    /// at the record it concerns, so that a caller may resume there.
+    pub fn send_records(
+        &self,
+        data: &[u8],
+        off: &mut usize,
+        res: &mut BatchSent,
+    ) -> io::Result<()> {
         if !self.opts.batch {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "send_batch on a single-frame endpoint",
             ));
         }
-        let data = buf.records();
-        let mut res = BatchSent::default();
-        let mut off = 0;
-        while off < data.len() {
-            match (&self.file).write(&data[off..]) {
-                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "write returned 0")),
-                Ok(n) => {
-                    // Count the records the kernel consumed.
-                    let end = off + n;
-                    while off < end {
-                        let space = record_space(record_len(&data[off..]));
-                        off += space;
-                        res.sent += 1;
-                    }
-                    if off != end {
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            "the kernel consumed part of a record",
-                        ));
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.raw_os_error() == Some(nix::libc::EINVAL) => {
-                    // The record at `off` was refused: skip it.
-                    off += record_space(record_len(&data[off..]));
-                    res.rejected += 1;
-                }
-                Err(e) => {
-                    if res.sent + res.rejected == 0 {
-                        return Err(e);
-                    }
-                    return Ok(res);
-                }
-            }
-        }
-        Ok(res)
+        write_records(data, off, res, |rec| (&self.file).write(rec))
     }
+
     /// Receives up to `max` frames, in either mode, and hands each to
     /// `each`; `buf` is the storage (in single-frame mode it must hold the
     /// largest frame, in batch mode its largest record). Interrupted reads
@@ -324,6 +317,70 @@ impl From<Endpoint> for OwnedFd {
     }
 }
 
+/// Whether `e` is a transient shortage of the kernel (`ENOMEM`,
+/// `ENOBUFS`): the frame it concerned is lost, the next may pass.
+pub fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(nix::libc::ENOMEM) | Some(nix::libc::ENOBUFS)
+    )
+}
+
+/// The loop of [`Endpoint::send_records`], with `write` for `write(2)` on
+/// the file: writes the records of `data` from `*off` on.
+///
+/// The kernel delivers the records of one write in order and stops at the
+/// first it cannot deliver: it returns the bytes consumed before it (a
+/// short count), or fails if it is the first. So a failed write concerns
+/// the record at `*off`: `EINVAL` (the kernel refused the frame) counts it
+/// as rejected, `ENOMEM`/`ENOBUFS` as failed; either way it is skipped and
+/// the writing goes on with the next record. Any other error is returned,
+/// with `*off` at the record it concerns.
+fn write_records<W>(
+    data: &[u8],
+    off: &mut usize,
+    res: &mut BatchSent,
+    mut write: W,
+) -> io::Result<()>
+where
+    W: FnMut(&[u8]) -> io::Result<usize>,
+{
+    while *off < data.len() {
+        match write(&data[*off..]) {
+            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "write returned 0")),
+            Ok(n) => {
+                // Count the records the kernel consumed (the last one may
+                // be short of its padding).
+                let end = *off + n;
+                while *off < end {
+                    let len = record_len(&data[*off..]);
+                    if *off + RECORD_HDR_LEN + len > end {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "the kernel consumed part of a record",
+                        ));
+                    }
+                    *off = (*off + record_space(len)).min(data.len());
+                    res.sent += 1;
+                    res.bytes += len;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.raw_os_error() == Some(nix::libc::EINVAL) || is_transient(&e) => {
+                // The record at `off` was not delivered: count it, skip it.
+                if is_transient(&e) {
+                    res.failed += 1;
+                } else {
+                    res.rejected += 1;
+                }
+                *off = (*off + record_space(record_len(&data[*off..]))).min(data.len());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// What [`Endpoint::send_batch`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BatchSent {
@@ -331,12 +388,18 @@ pub struct BatchSent {
     pub sent: usize,
     /// Frames it refused with `EINVAL` (and that were skipped).
     pub rejected: usize,
+    /// Frames lost to a transient shortage (`ENOMEM`, `ENOBUFS`): skipped.
+    pub failed: usize,
+    /// Frames not written because another error ended the call.
+    pub unsent: usize,
+    /// Bytes of the frames the kernel accepted.
+    pub bytes: usize,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{encode_record, Records, MAX_FRAME};
+    use crate::{encode_record, MAX_FRAME};
 
     #[test]
     fn ifname_checks() {
@@ -438,7 +501,8 @@ mod tests {
             res,
             BatchSent {
                 sent: 5,
-                rejected: 0
+                bytes: 60 + 61 + 62 + 63 + 64,
+                ..BatchSent::default()
             }
         );
         let n = peer.recv(&mut buf).unwrap();
@@ -504,6 +568,96 @@ mod tests {
                 Drained::Eof
             );
         }
+    }
+
+    /// A stand-in for the kernel's batch write(): delivers records into
+    /// `got`; a frame longer than 1518 bytes is bad (EINVAL when it comes
+    /// first, else a short count before it), and a frame starting with 0xee
+    /// fails with ENOMEM while `nomem` lasts (likewise).
+    struct FakeKernel {
+        got: Vec<Vec<u8>>,
+        nomem: usize,
+    }
+
+    impl FakeKernel {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let mut done = 0;
+            for rec in Records::new(buf) {
+                let f = rec.map_err(|_| io::Error::from_raw_os_error(nix::libc::EINVAL))?;
+                let err = if f.len() > 1518 {
+                    Some(nix::libc::EINVAL)
+                } else if f[0] == 0xee && self.nomem > 0 {
+                    self.nomem -= 1;
+                    Some(nix::libc::ENOMEM)
+                } else {
+                    None
+                };
+                match err {
+                    Some(_) if done > 0 => break,
+                    Some(e) => return Err(io::Error::from_raw_os_error(e)),
+                    None => {
+                        self.got.push(f.to_vec());
+                        done += record_space(f.len());
+                    }
+                }
+            }
+            Ok(done)
+        }
+    }
+
+    /// Every record of a batch write is delivered or counted: a refused
+    /// one and ones that meet ENOMEM are skipped and counted, and the
+    /// records after them are still written.
+    #[test]
+    fn batch_write_errors_in_the_middle() {
+        let mut b = BatchBuf::new(0);
+        let frames: [&[u8]; 6] = [
+            &[1; 60],
+            &[2; 2000],   // refused
+            &[0xee; 100], // ENOMEM
+            &[4; 120],
+            &[0xee; 80], // ENOMEM again
+            &[6; 70],
+        ];
+        frames.iter().for_each(|f| b.push_grow(f));
+        // The first 0xee frame fails as the first record of a write; the
+        // second in the middle of one (a short count), then again as the
+        // first record of the next write: it is tried twice.
+        let mut k = FakeKernel {
+            got: Vec::new(),
+            nomem: 3,
+        };
+        let (mut off, mut res) = (0, BatchSent::default());
+        write_records(b.records(), &mut off, &mut res, |rec| k.write(rec)).unwrap();
+        assert_eq!(off, b.len());
+        assert_eq!(
+            k.got,
+            [frames[0].to_vec(), frames[3].to_vec(), frames[5].to_vec()]
+        );
+        assert_eq!((res.sent, res.rejected, res.failed), (3, 1, 2));
+        // ENOMEM on the first record of a write is counted the same way.
+        let mut k = FakeKernel {
+            got: Vec::new(),
+            nomem: 1,
+        };
+        let (mut off, mut res) = (record_space(60) + record_space(2000), BatchSent::default());
+        write_records(b.records(), &mut off, &mut res, |rec| k.write(rec)).unwrap();
+        assert_eq!((res.sent, res.rejected, res.failed), (3, 0, 1));
+        assert_eq!(res.bytes, 120 + 80 + 70);
+        // Another error stops the writing at the record it concerns.
+        let (mut off, mut res) = (0, BatchSent::default());
+        let mut calls = 0;
+        let e = write_records(b.records(), &mut off, &mut res, |_| {
+            calls += 1;
+            match calls {
+                1 => Ok(record_space(60)),
+                _ => Err(io::Error::from_raw_os_error(nix::libc::ENXIO)),
+            }
+        })
+        .unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(nix::libc::ENXIO));
+        assert_eq!((off, res.sent), (record_space(60), 1));
+        assert_eq!(k.got.len(), 3);
     }
 
     #[test]

@@ -127,7 +127,7 @@ mod records;
 pub mod shovel;
 pub mod tap;
 
-pub use endpoint::{BatchSent, Drained, Endpoint, Options};
+pub use endpoint::{is_transient, BatchSent, Drained, Endpoint, Options};
 pub use records::{encode_record, record_space, BatchBuf, Frames, RecordError, Records};
 
 pub(crate) fn invalid_input(msg: &str) -> io::Error {
