@@ -5,23 +5,26 @@
 //! address; each datagram received from it is delivered to the virtif.
 //! With --batch the virtif is in batch mode and the socket side uses
 //! recvmmsg/sendmmsg, so one wake-up moves up to --burst frames each way
-//! with one system call per side. Exits 0 on SIGINT/SIGTERM or when the
-//! virtif goes away (end of file), 1 on errors; prints its counters on exit.
+//! with one system call per side. The library's forwarding loop
+//! (`virtif::pump`) carries the frames: when the socket is full it waits
+//! for it and stops reading the virtif meanwhile. Exits 0 on SIGINT/SIGTERM
+//! or when the virtif goes away, 1 on errors; prints its counters on exit.
 
 #![forbid(unsafe_code)]
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use nix::errno::Errno;
-use nix::sys::signalfd::SignalFd;
+use nix::libc;
 use nix::sys::socket::{recvmmsg, sendmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
-use virtif::shovel::{self, termination_signals};
-use virtif::{BatchBuf, Drained, Endpoint, Options};
+use virtif::counters::{Dir, Drops};
+use virtif::pump::{self, Exit, Outbox, Port, Recv, Sent};
+use virtif::{BatchBuf, Counters, Endpoint, Options};
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Carry a virtif interface's frames over UDP")]
@@ -52,160 +55,76 @@ struct Args {
 /// A UDP payload is at most 65507 bytes; frames are at most 64 KiB.
 const DGRAM_BUF: usize = 65536;
 
-#[derive(Default, Debug)]
-struct Counters {
-    to_udp: u64,
-    to_udp_bytes: u64,
-    to_virtif: u64,
-    to_virtif_bytes: u64,
-    udp_errors: u64,
-    virtif_rejected: u64,
-    virtif_nomem: u64,
-    virtif_unsent: u64,
-}
+/// Drop reason: a datagram could not be sent (a shortage, ICMP errors).
+const UDP_SEND_ERROR: &str = "udp-send-error";
+/// Drop reason: receiving reported an error (ICMP errors, a shortage).
+const UDP_RECV_ERROR: &str = "udp-recv-error";
 
-fn would_block(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::WouldBlock
-}
-
-/// Errors a connected UDP socket reports for earlier datagrams (ICMP) or
-/// transient shortages: count them, go on.
+/// Errors that lose one datagram but not the socket: shortages, and what a
+/// connected UDP socket reports for earlier datagrams (ICMP).
 fn transient_udp(e: &io::Error) -> bool {
     matches!(
         e.raw_os_error(),
-        Some(nix::libc::ECONNREFUSED)
-            | Some(nix::libc::EHOSTUNREACH)
-            | Some(nix::libc::ENETUNREACH)
-            | Some(nix::libc::ENOBUFS)
-            | Some(nix::libc::EMSGSIZE)
+        Some(libc::ECONNREFUSED)
+            | Some(libc::EHOSTUNREACH)
+            | Some(libc::ENETUNREACH)
+            | Some(libc::EHOSTDOWN)
+            | Some(libc::ENETDOWN)
+            | Some(libc::ENOBUFS)
+            | Some(libc::ENOMEM)
+            | Some(libc::EMSGSIZE)
     )
 }
 
-struct Pump {
-    ep: Endpoint,
+/// The UDP side of the forwarder.
+struct Udp {
     sock: UdpSocket,
-    burst: usize,
-    c: Counters,
-    // single-frame mode
-    buf: Vec<u8>,
-    // batch mode
-    rx: BatchBuf,
-    tx: BatchBuf,
+    mmsg: bool,
     dgrams: Vec<Vec<u8>>,
     send_hdrs: MultiHeaders<SockaddrStorage>,
     recv_hdrs: MultiHeaders<SockaddrStorage>,
 }
 
-/// Sends one frame as a datagram; a transient failure is a lost frame,
-/// counted.
-fn send_udp(sock: &UdpSocket, c: &mut Counters, frame: &[u8]) -> Result<()> {
-    match sock.send(frame) {
-        Ok(_) => {
-            c.to_udp += 1;
-            c.to_udp_bytes += frame.len() as u64;
+impl Udp {
+    fn new(sock: UdpSocket, mmsg: bool, burst: usize) -> Self {
+        let n = if mmsg { burst } else { 1 };
+        Udp {
+            sock,
+            mmsg,
+            dgrams: (0..n).map(|_| vec![0; DGRAM_BUF]).collect(),
+            send_hdrs: MultiHeaders::preallocate(n, None),
+            recv_hdrs: MultiHeaders::preallocate(n, None),
         }
-        Err(e) if would_block(&e) || transient_udp(&e) => c.udp_errors += 1,
-        Err(e) => return Err(e).context("send UDP"),
     }
-    Ok(())
 }
 
-impl Pump {
-    fn deliver(&mut self, n: usize) -> Result<()> {
-        match self.ep.send(&self.buf[..n]) {
-            Ok(_) => {
-                self.c.to_virtif += 1;
-                self.c.to_virtif_bytes += n as u64;
-            }
-            Err(e) if e.raw_os_error() == Some(nix::libc::EINVAL) => self.c.virtif_rejected += 1,
-            Err(e) => return Err(e).context("write /dev/virtif"),
-        }
-        Ok(())
+impl Port for Udp {
+    fn kind(&self) -> &str {
+        "udp"
     }
 
-    /// virtif -> UDP.
-    fn pull_virtif(&mut self) -> Result<Drained> {
-        if !self.ep.is_batch() {
-            let Pump {
-                ep,
-                sock,
-                c,
-                rx,
-                burst,
-                ..
-            } = self;
-            return ep
-                .drain(rx, *burst, |frame| send_udp(sock, c, frame))
-                .context("read /dev/virtif");
-        }
-        let frames = match self.ep.recv_batch(&mut self.rx) {
-            Ok(f) if f.is_empty() => return Ok(Drained::Eof),
-            Ok(f) => f,
-            Err(e) if would_block(&e) || e.kind() == io::ErrorKind::Interrupted => {
-                return Ok(Drained::Empty)
-            }
-            Err(e) => return Err(e).context("read /dev/virtif"),
-        };
-        // One sendmmsg for all of them (in chunks of `burst`).
-        let iovs: Vec<[IoSlice<'_>; 1]> = frames.map(|f| [IoSlice::new(f)]).collect();
-        let mut off = 0;
-        while off < iovs.len() {
-            let chunk = &iovs[off..iovs.len().min(off + self.burst)];
-            let addrs = vec![None::<SockaddrStorage>; chunk.len()];
-            let no_cmsgs: [nix::sys::socket::ControlMessage<'_>; 0] = [];
-            match sendmmsg(
-                self.sock.as_raw_fd(),
-                &mut self.send_hdrs,
-                chunk,
-                &addrs,
-                no_cmsgs,
-                MsgFlags::MSG_DONTWAIT,
-            ) {
-                Ok(res) => {
-                    let sent = res.count();
-                    for iov in &chunk[..sent] {
-                        self.c.to_udp += 1;
-                        self.c.to_udp_bytes += iov[0].len() as u64;
-                    }
-                    off += sent.max(1);
-                    if sent == 0 {
-                        self.c.udp_errors += 1;
-                    }
-                }
-                Err(Errno::EINTR) => {}
-                Err(e) => {
-                    let e = io::Error::from(e);
-                    if would_block(&e) || transient_udp(&e) {
-                        // Drop the first frame of the chunk and go on.
-                        self.c.udp_errors += 1;
-                        off += 1;
-                    } else {
-                        return Err(e).context("sendmmsg");
-                    }
-                }
-            }
-        }
-        Ok(Drained::Limit)
+    fn rx_fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
     }
 
-    /// UDP -> virtif.
-    fn pull_udp(&mut self) -> Result<()> {
-        if !self.ep.is_batch() {
-            for _ in 0..self.burst {
-                match self.sock.recv(&mut self.buf) {
-                    Ok(n) => self.deliver(n)?,
-                    Err(e) if would_block(&e) => break,
+    fn recv(&mut self, buf: &mut BatchBuf, max: usize, drops: &mut Drops) -> io::Result<Recv> {
+        if !self.mmsg {
+            let mut n = 0;
+            while n < max {
+                buf.reserve(virtif::record_space(DGRAM_BUF));
+                match buf.push_with(DGRAM_BUF, |slot| self.sock.recv(slot)) {
+                    Ok(_) => n += 1,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) if transient_udp(&e) => self.c.udp_errors += 1,
-                    Err(e) => return Err(e).context("recv UDP"),
+                    Err(e) if transient_udp(&e) => drops.one(UDP_RECV_ERROR),
+                    Err(e) => return Err(e),
                 }
             }
-            return Ok(());
+            return Ok(Recv::Frames(n));
         }
-        // One recvmmsg for up to `burst` datagrams, then one write of records.
+        let want = max.min(self.dgrams.len());
         let lens: Vec<usize> = {
-            let mut iovs: Vec<[IoSliceMut<'_>; 1]> = self
-                .dgrams
+            let mut iovs: Vec<[IoSliceMut<'_>; 1]> = self.dgrams[..want]
                 .iter_mut()
                 .map(|b| [IoSliceMut::new(b)])
                 .collect();
@@ -217,38 +136,88 @@ impl Pump {
                 None,
             ) {
                 Ok(res) => res.map(|m| m.bytes).collect(),
-                Err(Errno::EAGAIN) | Err(Errno::EINTR) => return Ok(()),
+                Err(Errno::EAGAIN) | Err(Errno::EINTR) => return Ok(Recv::Frames(0)),
                 Err(e) => {
                     let e = io::Error::from(e);
                     if transient_udp(&e) {
-                        self.c.udp_errors += 1;
-                        return Ok(());
+                        drops.one(UDP_RECV_ERROR);
+                        return Ok(Recv::Frames(0));
                     }
-                    return Err(e).context("recvmmsg");
+                    return Err(e);
                 }
             }
         };
-        self.tx.clear();
         for (d, &n) in self.dgrams.iter().zip(&lens) {
-            self.tx.push_grow(&d[..n]);
+            buf.push_grow(&d[..n]);
         }
-        if !self.tx.is_empty() {
-            let sent = self
-                .ep
-                .send_batch_buf(&self.tx)
-                .context("write /dev/virtif")?;
-            self.c.to_virtif += sent.sent as u64;
-            self.c.to_virtif_bytes += sent.bytes as u64;
-            self.c.virtif_rejected += sent.rejected as u64;
-            self.c.virtif_nomem += sent.failed as u64;
-            self.c.virtif_unsent += sent.unsent as u64;
+        Ok(Recv::Frames(lens.len()))
+    }
+
+    fn send(&mut self, out: &mut Outbox, done: &mut Dir, drops: &mut Drops) -> io::Result<Sent> {
+        if !self.mmsg {
+            while let Some(frame) = out.frame() {
+                match self.sock.send(frame) {
+                    Ok(_) => done.add(frame.len()),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Sent::Blocked),
+                    Err(e) if transient_udp(&e) => drops.one(UDP_SEND_ERROR),
+                    Err(e) => return Err(e),
+                }
+                out.advance();
+            }
+            return Ok(Sent::Done);
         }
-        Ok(())
+        while !out.is_empty() {
+            let lens: Vec<usize>;
+            let res = {
+                let chunk: Vec<[IoSlice<'_>; 1]> = out
+                    .pending()
+                    .take(self.dgrams.len())
+                    .map(|(_, f)| [IoSlice::new(f)])
+                    .collect();
+                lens = chunk.iter().map(|iov| iov[0].len()).collect();
+                let addrs = vec![None::<SockaddrStorage>; chunk.len()];
+                let no_cmsgs: [nix::sys::socket::ControlMessage<'_>; 0] = [];
+                sendmmsg(
+                    self.sock.as_raw_fd(),
+                    &mut self.send_hdrs,
+                    &chunk,
+                    &addrs,
+                    no_cmsgs,
+                    MsgFlags::MSG_DONTWAIT,
+                )
+                .map(|r| r.count())
+            };
+            match res {
+                Ok(sent) => {
+                    for len in &lens[..sent] {
+                        done.add(*len);
+                        out.advance();
+                    }
+                }
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN) => return Ok(Sent::Blocked),
+                Err(e) => {
+                    let e = io::Error::from(e);
+                    if !transient_udp(&e) {
+                        return Err(e);
+                    }
+                    // The first datagram of the chunk failed: count it.
+                    drops.one(UDP_SEND_ERROR);
+                    out.advance();
+                }
+            }
+        }
+        Ok(Sent::Done)
+    }
+
+    fn drop_reasons(&self) -> &'static [&'static str] {
+        &[UDP_SEND_ERROR, UDP_RECV_ERROR]
     }
 }
 
 fn run(args: &Args) -> Result<()> {
-    let sfd = termination_signals().context("block SIGINT/SIGTERM")?;
+    let sfd = pump::termination_signals().context("block SIGINT/SIGTERM")?;
 
     let sock = UdpSocket::bind(args.local).with_context(|| format!("bind {}", args.local))?;
     sock.connect(args.remote)
@@ -259,7 +228,7 @@ fn run(args: &Args) -> Result<()> {
         tx_drop: args.tx_drop,
         nonblocking: true,
     };
-    let ep = Endpoint::attach(&args.virtif, opts)
+    let mut ep = Endpoint::attach(&args.virtif, opts)
         .with_context(|| format!("attach /dev/virtif to {}", args.virtif))?;
     if !args.quiet {
         eprintln!(
@@ -271,55 +240,20 @@ fn run(args: &Args) -> Result<()> {
         );
     }
     let burst = args.burst as usize;
-    let nbufs = if args.batch { burst } else { 0 };
-    let mut p = Pump {
-        ep,
-        sock,
+    let mut udp = Udp::new(sock, args.batch, burst);
+    let popts = pump::Options {
         burst,
-        c: Counters::default(),
-        buf: vec![0; DGRAM_BUF],
-        rx: BatchBuf::new(256 * 1024),
-        tx: BatchBuf::new(burst * virtif::record_space(1514)),
-        dgrams: (0..nbufs).map(|_| vec![0; DGRAM_BUF]).collect(),
-        send_hdrs: MultiHeaders::preallocate(burst, None),
-        recv_hdrs: MultiHeaders::preallocate(nbufs.max(1), None),
+        batch: args.batch,
     };
-    let res = pump(args, &mut p, &sfd);
-    eprintln!(
-        "virtif-udp: virtif->udp {} frames ({} bytes), udp->virtif {} frames ({} bytes), \
-         udp errors {}, refused by virtif {}, virtif out of memory {}, unsent {}",
-        p.c.to_udp,
-        p.c.to_udp_bytes,
-        p.c.to_virtif,
-        p.c.to_virtif_bytes,
-        p.c.udp_errors,
-        p.c.virtif_rejected,
-        p.c.virtif_nomem,
-        p.c.virtif_unsent
-    );
-    res
-}
-
-fn pump(args: &Args, p: &mut Pump, sfd: &SignalFd) -> Result<()> {
-    loop {
-        let ready = shovel::wait(&p.ep, p.sock.as_fd(), sfd).context("poll")?;
-        if let Some(signo) = ready.signal {
-            if !args.quiet {
-                eprintln!("virtif-udp: signal {signo}");
-            }
-            return Ok(());
-        }
-        // POLLHUP comes with POLLIN: the read returns end of file.
-        if !ready.virtif.is_empty() && p.pull_virtif()? == Drained::Eof {
-            if !args.quiet {
-                eprintln!("virtif-udp: {} is gone (end of file)", args.virtif);
-            }
-            return Ok(());
-        }
-        if !ready.other.is_empty() {
-            p.pull_udp()?;
-        }
+    let mut c = Counters::new("virtif", "udp");
+    let res = pump::run(&mut ep, &mut udp, &popts, &sfd, None, &mut c);
+    match &res {
+        Ok(Exit::Signal(signo)) if !args.quiet => eprintln!("virtif-udp: signal {signo}"),
+        Ok(Exit::Gone(why)) => eprintln!("virtif-udp: {why}"),
+        _ => {}
     }
+    eprintln!("virtif-udp: {}", c.summary());
+    res.map(drop).context("forwarding")
 }
 
 fn main() -> ExitCode {

@@ -93,6 +93,11 @@ impl Endpoint {
         })
     }
 
+    /// The attached file.
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+
     /// The interface this endpoint is attached to.
     pub fn ifname(&self) -> &str {
         &self.ifname

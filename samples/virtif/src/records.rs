@@ -215,6 +215,32 @@ impl BatchBuf {
         self.frames = 0;
     }
 
+    /// Grows the buffer if needed so that at least `n` more bytes fit.
+    pub fn reserve(&mut self, n: usize) {
+        if self.remaining() < n {
+            self.data.resize(self.filled + n, 0);
+        }
+    }
+
+    /// Appends the records that `fill` writes at the start of the free
+    /// space (a batch-mode read of `/dev/virtif`, for example) and returns
+    /// how many frames they hold. `fill` returns the bytes it wrote; they
+    /// must be whole records ([`RecordError`] as `InvalidData` otherwise,
+    /// and nothing is appended). `fill`'s own error is returned as is.
+    pub fn fill_records<F>(&mut self, fill: F) -> io::Result<usize>
+    where
+        F: FnOnce(&mut [u8]) -> io::Result<usize>,
+    {
+        let start = self.filled;
+        let n = fill(&mut self.data[start..])?;
+        let added = Frames::new(&self.data[start..start + n])
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
+            .len();
+        self.filled += n;
+        self.frames += added;
+        Ok(added)
+    }
+
     /// The encoded records.
     pub fn records(&self) -> &[u8] {
         &self.data[..self.filled]
@@ -392,5 +418,36 @@ mod tests {
         b.push_grow(&[2; 3]);
         assert_eq!(b.iter().count(), 2);
         assert_eq!(b.len(), record_space(100) + record_space(3));
+    }
+
+    #[test]
+    fn batchbuf_fill_records() {
+        let mut b = BatchBuf::new(0);
+        b.push_grow(&[1; 20]);
+        b.reserve(100);
+        assert!(b.remaining() >= 100);
+        let mut rec = Vec::new();
+        encode_record(&mut rec, &[2; 30]);
+        encode_record(&mut rec, &[3; 14]);
+        let n = b
+            .fill_records(|spare| {
+                spare[..rec.len()].copy_from_slice(&rec);
+                Ok(rec.len())
+            })
+            .unwrap();
+        assert_eq!((n, b.frames()), (2, 3));
+        let got: Vec<&[u8]> = b.iter().collect::<Result<_, _>>().unwrap();
+        assert_eq!(got, [&[1u8; 20][..], &[2; 30][..], &[3; 14][..]]);
+        // Garbage is refused, nothing appended.
+        let len = b.len();
+        b.reserve(8);
+        let e = b
+            .fill_records(|spare| {
+                spare[..3].fill(1);
+                Ok(3)
+            })
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert_eq!((b.len(), b.frames()), (len, 3));
     }
 }
