@@ -5,7 +5,8 @@
 # back-pressure reaches the sender on the virtif.
 #
 # 1. EAGAIN injected (samples' fault_inject.so) into the first 20 sends:
-#    every one of 300 frames still reaches the peer.
+#    every one of 300 frames still reaches the peer (raw format in both
+#    modes, and VXLAN, whose datagrams leave through a raw socket).
 # 2. A real full socket: the underlay is a virtif (linkstr user) whose
 #    reader starts late; the UDP socket fills, virtif-udp stops reading the
 #    overlay virtif, whose queue stops and refuses frames to the sender.
@@ -35,9 +36,12 @@ rx_ge() { [ "$(counter "$1" "$2" rx_packets)" -ge "$3" ]; }
 eagain="call=send,errno=EAGAIN,times=20;call=sendto,errno=EAGAIN,times=20"
 eagain+=";call=sendmmsg,errno=EAGAIN,times=20;call=sendmsg,errno=EAGAIN,times=20"
 
-for mode in single batch; do
+# single, batch: the raw format (the bound UDP socket sends); vxlan: batch,
+# VXLAN (the raw socket sends).
+for mode in single batch vxlan; do
 	opt=()
-	[ $mode = batch ] && opt=(--batch)
+	[ $mode != single ] && opt=(--batch)
+	[ $mode = vxlan ] && opt+=(--encap vxlan --vni 1)
 	ubg eagain-a.log ua env LD_PRELOAD="$FAULT_SO" VIRTIF_FAULT="$eagain" \
 		"$VUDP" --virtif va --local 10.12.0.1:7000 --remote 10.12.0.2:7000 "${opt[@]}"
 	pa=$UPID
