@@ -5,6 +5,8 @@
 #   make               build drivers/net/virtif/virtif.ko against KDIR
 #   make run           build what is needed, boot a VM and show virtif at work
 #   make check         install, build and run the test-suite in a VM
+#   make stress        the fault campaign, ITER rounds of each fault (100)
+#   make fuzz          the fuzzer, DURATION seconds (600), SEED=n to replay
 #   make bench         compare virtif with veth and tap in one VM (release)
 #   make samples       build the user-space samples (samples/, Cargo)
 #   make kernel        build our kernel (PROFILE=debug|release, cached)
@@ -21,10 +23,12 @@ PROFILE ?= debug
 SCRIPTS := $(TOP)/scripts
 TESTDIR := $(TOP)/tools/testing/selftests/drivers/net/virtif
 
+include $(SCRIPTS)/toolchain.env
+
 ifeq ($(origin KDIR),undefined)
 # Our kernel: make sure it (and the toolchain) exist, then use it.
 RUSTC_VER = $(shell $(HOME)/.cargo/bin/rustc --version 2>/dev/null | cut -d' ' -f2)
-KBUILD_VARS = LLVM=-19 RUST_LIB_SRC=/usr/src/rustc-$(RUSTC_VER)/library
+KBUILD_VARS = LLVM=$(LLVM_SUFFIX) RUST_LIB_SRC=/usr/src/rustc-$(RUSTC_VER)/library
 GET_KDIR = $(SCRIPTS)/install-deps && $(SCRIPTS)/build-kernel --profile $(PROFILE) --print-dir
 else
 KBUILD_VARS =
@@ -42,7 +46,7 @@ define kbuild
 	$(MAKE) -C $$kdir M=$(2) $(KBUILD_VARS) $(1)
 endef
 
-.PHONY: all modules deps kernel run check bench samples shell clean test-modules
+.PHONY: all modules deps kernel run check stress fuzz bench samples shell clean test-modules selftests
 
 all: modules
 
@@ -63,8 +67,25 @@ test-modules:
 samples: deps
 	@$(SCRIPTS)/build-samples
 
-check: modules test-modules samples
+# What the tests need besides the module: the uapi constants for the Python
+# helpers, the 32-bit attach program (tools/testing/.../virtif/Makefile).
+selftests: deps
+	@$(MAKE) -s -C $(TESTDIR)
+
+check: modules test-modules samples selftests
 	@$(TESTDIR)/run_tests
+
+# The fault campaign: every fault of stress/, ITER rounds each, under traffic.
+ITER ?= 100
+stress: modules test-modules samples selftests
+	@VIRTIF_TEST_TIMEOUT=$$(( $(ITER) * 120 + 600 )) $(TESTDIR)/run_tests --iter $(ITER) \
+		$(patsubst $(TESTDIR)/%.sh,%,$(wildcard $(TESTDIR)/stress/*.sh))
+
+# The fuzzer, DURATION seconds; SEED=n replays a run.
+FUZZ_DURATION = $(or $(DURATION),600)
+fuzz: modules test-modules samples selftests
+	@VIRTIF_FUZZ_DURATION=$(FUZZ_DURATION) VIRTIF_TEST_TIMEOUT=$$(( $(FUZZ_DURATION) + 900 )) \
+		$(if $(SEED),VIRTIF_FUZZ_SEED=$(SEED)) $(TESTDIR)/run_tests fuzz/fuzz
 
 run: modules samples
 	@$(SCRIPTS)/vm-run --profile $(PROFILE) -- $(SCRIPTS)/demo
@@ -83,3 +104,4 @@ clean:
 		[ -z "$$kdir" ] || [ ! -d "$$kdir" ] || $(MAKE) -s -C $$kdir M=$$d $(KBUILD_VARS) clean; \
 		rm -f $$d/.virtif-kdir; \
 	done
+	@$(MAKE) -s -C $(TESTDIR) clean

@@ -5,11 +5,11 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${VIRTIF_CACHE:-$HOME/.cache/virtif}
 VENV=$CACHE/venv
 export PATH="$HOME/.cargo/bin:$VENV/bin:$PATH"
-export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
+. "$TOP/scripts/toolchain.env"
+export LIBCLANG_PATH=${LIBCLANG_PATH:-$LLVM_LIBDIR}
 
 log() { printf '[virtif] %s\n' "$*" >&2; }
 die() { printf '[virtif] error: %s\n' "$*" >&2; exit 1; }
 
-KERNEL_SERIES=7.3
 # Every profile is built with clang: Rust with KASAN requires it.
-KBUILD_LLVM=-19
+KBUILD_LLVM=$LLVM_SUFFIX

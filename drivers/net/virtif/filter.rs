@@ -17,52 +17,9 @@
 
 #![forbid(unsafe_code)]
 
-use kernel::net::device::MacAddr;
+use crate::stats::DropReason;
+use kernel::net::device::{is_broadcast_ether_addr, is_multicast_ether_addr, MacAddr};
 use kernel::prelude::*;
-
-/// Why a frame was not delivered. The values index the per-device drop
-/// counters that `ethtool -S` shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(usize)]
-pub(crate) enum DropReason {
-    /// Received while the interface was down.
-    NotRunning = 0,
-    /// Unicast to an address that is neither ours nor a secondary one.
-    ForeignUnicast = 1,
-    /// Multicast to a group the stack did not join.
-    UnjoinedMulticast = 2,
-    /// Shorter than an Ethernet header or longer than the MTU allows.
-    BadLength = 3,
-    /// No memory for the frame.
-    NoMemory = 4,
-    /// The stack refused it (`netif_rx` backlog full).
-    Backlog = 5,
-    /// Transmitted while the link had no backend or peer to carry it.
-    TxNoCarrier = 6,
-    /// The backend could not carry a transmitted frame.
-    TxBackend = 7,
-    /// `user` backend attached with `VIRTIF_F_TX_DROP`: its queue was full.
-    TxQueueFull = 8,
-    /// `user` backend: still queued when the process detached.
-    TxDetached = 9,
-}
-
-/// Number of [`DropReason`]s.
-pub(crate) const NR_DROP_REASONS: usize = 10;
-
-/// Names of the drop counters in `ethtool -S`, indexed by [`DropReason`].
-pub(crate) const DROP_REASON_NAMES: [&CStr; NR_DROP_REASONS] = [
-    c"rx_drop_not_running",
-    c"rx_drop_foreign_unicast",
-    c"rx_drop_unjoined_multicast",
-    c"rx_drop_bad_length",
-    c"rx_drop_no_memory",
-    c"rx_drop_backlog",
-    c"tx_drop_no_carrier",
-    c"tx_drop_backend",
-    c"tx_drop_queue_full",
-    c"tx_drop_detached",
-];
 
 /// What to do with a received frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,14 +41,6 @@ pub(crate) struct RxFilter {
     allmulti: bool,
     uc: KVec<MacAddr>,
     mc: KVec<MacAddr>,
-}
-
-fn is_multicast(addr: &MacAddr) -> bool {
-    addr[0] & 0x01 != 0
-}
-
-fn is_broadcast(addr: &MacAddr) -> bool {
-    addr.iter().all(|&b| b == 0xff)
 }
 
 impl RxFilter {
@@ -129,8 +78,8 @@ impl RxFilter {
         if self.promisc || dst == own {
             return Verdict::Accept;
         }
-        if is_multicast(dst) {
-            if is_broadcast(dst) || self.allmulti || self.mc.binary_search(dst).is_ok() {
+        if is_multicast_ether_addr(dst) {
+            if is_broadcast_ether_addr(dst) || self.allmulti || self.mc.binary_search(dst).is_ok() {
                 return Verdict::Accept;
             }
             return Verdict::Drop(DropReason::UnjoinedMulticast);
@@ -207,14 +156,5 @@ mod tests {
     fn allmulti_and_promisc_accept_any_multicast() {
         assert_eq!(filter(false, true).verdict(&OWN, &MC_OTHER), Verdict::Accept);
         assert_eq!(filter(true, false).verdict(&OWN, &MC_OTHER), Verdict::Accept);
-    }
-
-    #[test]
-    fn drop_reason_names_match() {
-        assert_eq!(DROP_REASON_NAMES.len(), NR_DROP_REASONS);
-        assert_eq!(
-            DROP_REASON_NAMES[DropReason::TxBackend as usize],
-            c"tx_drop_backend"
-        );
     }
 }

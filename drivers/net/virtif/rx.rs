@@ -1,19 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The receive path: `VIF_DELIVERPKT`.
+//! The receive path (`VIF_DELIVERPKT`): the NIC's part of receiving a frame, then `netif_rx`.
 
 #![forbid(unsafe_code)]
 
-use crate::device::Virtif;
-use crate::filter::{DropReason, Verdict};
-use kernel::net::device::{MacAddr, TypedDevice, ETH_ALEN};
+use crate::filter::Verdict;
+use crate::stats::{self, DropReason};
+use crate::vif::Virtif;
+use kernel::net::device::{is_multicast_ether_addr, DevStat, MacAddr, TypedDevice, ETH_ALEN, ETH_HLEN, VLAN_HLEN};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
-
-/// Ethernet header length.
-pub(crate) const ETH_HLEN: usize = 14;
-/// Room for one VLAN tag beyond the MTU, as `is_skb_forwardable()` allows.
-const VLAN_HLEN: usize = 4;
 
 /// Copies the first bytes of a frame given as segments into `out`.
 fn copy_prefix(frame: &[&[u8]], out: &mut [u8]) {
@@ -28,100 +24,123 @@ fn copy_prefix(frame: &[&[u8]], out: &mut [u8]) {
     }
 }
 
-/// The NIC's part of receiving a frame to `dst`: the interface must be
-/// running and the MAC filter must accept the address. Counts the drop and
-/// returns `false` otherwise.
-fn admit(dev: &TypedDevice<Virtif>, dst: &MacAddr) -> bool {
-    let vif = dev.data();
-    let verdict = if dev.is_running() {
-        vif.verdict(dev, dst)
-    } else {
-        Verdict::Drop(DropReason::NotRunning)
-    };
-    match verdict {
-        Verdict::Accept => true,
-        Verdict::Drop(reason) => {
-            vif.count_drop(reason);
-            false
-        }
+/// Checks the length of a frame of `len` bytes that `dev` receives: an Ethernet header at
+/// least, the MTU plus the header and one VLAN tag at most (what `is_skb_forwardable()`
+/// allows). Returns the drop reason otherwise.
+pub(crate) fn check_len(dev: &TypedDevice<Virtif>, len: usize) -> Result<(), DropReason> {
+    if len < ETH_HLEN {
+        return Err(DropReason::Runt);
+    }
+    if len > dev.mtu() as usize + ETH_HLEN + VLAN_HLEN {
+        return Err(DropReason::Oversize);
+    }
+    Ok(())
+}
+
+/// Counts a frame with a bad length (`rx_length_errors` too) and returns `EINVAL`.
+fn bad_len(dev: &TypedDevice<Virtif>, reason: DropReason) -> Error {
+    dev.stats_inc(DevStat::RxLengthErrors);
+    stats::count(dev, reason);
+    EINVAL
+}
+
+/// The NIC's part of receiving a frame to `dst`: the interface must be running and the MAC
+/// filter must accept the address.
+fn admit(dev: &TypedDevice<Virtif>, dst: &MacAddr) -> Result<(), DropReason> {
+    if !dev.is_running() {
+        return Err(DropReason::NotRunning);
+    }
+    match dev.data().verdict(&dev.mac_addr(), dst) {
+        Verdict::Accept => Ok(()),
+        Verdict::Drop(reason) => Err(reason),
     }
 }
 
-/// Passes an admitted packet, freshly built from a frame to `dst`, to the
-/// stack and counts it.
+/// Counts a frame of `len` bytes to `dst` that `dev` passed to the stack.
+fn count_rx(dev: &TypedDevice<Virtif>, len: u32, dst: &MacAddr) {
+    dev.dstats_add_rx(len);
+    if is_multicast_ether_addr(dst) {
+        dev.stats_inc(DevStat::Multicast);
+    }
+}
+
+/// Passes an admitted packet, freshly built from a frame to `dst`, to the stack.
 fn pass_up(dev: &TypedDevice<Virtif>, mut skb: SkBuff, dst: &MacAddr) {
-    let vif = dev.data();
     let len = skb.len();
-    let _ = skb.eth_type_trans(dev);
-    match skb.netif_rx(dev) {
-        Ok(()) => vif.count_rx(dev, len, dst),
-        Err(_) => vif.count_drop(DropReason::Backlog),
+    if skb.eth_type_trans(dev).is_err() {
+        // Cannot happen: the length was checked.
+        stats::drop_skb(dev, skb, DropReason::Runt);
+        return;
     }
-}
-
-/// Whether a frame of `len` bytes may be received: an Ethernet header at
-/// least, the MTU plus header and one VLAN tag at most.
-pub(crate) fn len_ok(dev: &TypedDevice<Virtif>, len: usize) -> bool {
-    (ETH_HLEN..=dev.mtu() as usize + ETH_HLEN + VLAN_HLEN).contains(&len)
+    // `netif_rx()` counts and frees what its backlog cannot take (`rx_dropped`, with the
+    // reason CPU_BACKLOG): only what it took is ours to count.
+    if skb.netif_rx(dev).is_ok() {
+        count_rx(dev, len, dst);
+    }
 }
 
 /// Hands a frame received by `dev`'s backend to the stack (`VIF_DELIVERPKT`).
 ///
-/// The frame is given as segments (an iovec) and copied into a new packet.
-/// It is refused with `EINVAL` (and counted) if it is shorter than an
-/// Ethernet header or longer than the MTU allows. It is dropped and counted,
-/// but `Ok` is returned, if the interface is not running or the MAC filter
-/// refuses it (the wire carried it, the NIC dropped it); the copy is only
-/// made for frames that pass.
+/// The frame is given as segments (an iovec) and copied into a new packet. It is refused with
+/// `EINVAL` (and counted) if it is shorter than an Ethernet header or longer than the MTU allows.
+/// It is dropped and counted, but `Ok` is returned, if the interface is not running or the MAC
+/// filter refuses it (the wire carried it, the NIC dropped it); the copy is only made for frames
+/// that pass. `ENOMEM` if no packet could be allocated (counted).
 pub(crate) fn deliver(dev: &TypedDevice<Virtif>, frame: &[&[u8]]) -> Result {
     let len: usize = frame.iter().map(|s| s.len()).sum();
-    if !len_ok(dev, len) {
-        dev.data().count_drop(DropReason::BadLength);
-        return Err(EINVAL);
-    }
+    check_len(dev, len).map_err(|r| bad_len(dev, r))?;
     let mut dst: MacAddr = [0; ETH_ALEN];
     copy_prefix(frame, &mut dst);
-    if !admit(dev, &dst) {
+    if let Err(reason) = admit(dev, &dst) {
+        stats::count(dev, reason);
         return Ok(());
     }
     let Ok(skb) = SkBuff::from_slices(dev, frame) else {
-        dev.data().count_drop(DropReason::NoMemory);
+        stats::count(dev, DropReason::RxNoMemory);
         return Err(ENOMEM);
     };
     pass_up(dev, skb, &dst);
     Ok(())
 }
 
-/// Like [`deliver`], for a frame the backend already copied into a packet
-/// of its own, whose length the caller checked with [`len_ok`].
+/// Like [`deliver`], for a frame the backend already copied into a packet of its own, whose
+/// length the caller checked with [`check_len`].
 pub(crate) fn deliver_skb(dev: &TypedDevice<Virtif>, skb: SkBuff) {
-    // A new packet: its data starts with the Ethernet header.
     let mut dst: MacAddr = [0; ETH_ALEN];
     if skb.copy_bits(0, &mut dst).is_err() {
-        dev.data().count_drop(DropReason::BadLength);
+        stats::drop_skb(dev, skb, DropReason::Runt);
         return;
     }
-    if admit(dev, &dst) {
-        pass_up(dev, skb, &dst);
+    match admit(dev, &dst) {
+        Ok(()) => pass_up(dev, skb, &dst),
+        Err(reason) => stats::drop_skb(dev, skb, reason),
     }
 }
 
-/// Hands a packet transmitted by a `pair` end straight to the peer, without
-/// copying (like veth).
+/// Hands a packet transmitted by `from` to `to` without copying it (the pair backend, like
+/// veth): the receiver's filter and length rules apply, then `dev_forward_skb()`.
 pub(crate) fn forward(from: &TypedDevice<Virtif>, to: &TypedDevice<Virtif>, skb: SkBuff) {
-    let peer = to.data();
     let Some(dst) = skb.eth_dest() else {
-        peer.count_drop(DropReason::BadLength);
+        stats::drop_skb(to, skb, DropReason::Runt);
         return;
     };
-    if !admit(to, &dst) {
+    if let Err(reason) = admit(to, &dst) {
+        stats::drop_skb(to, skb, reason);
         return;
     }
+    // GSO packets are handed over whole (they are segmented later if needed).
+    if !skb.is_gso() {
+        if let Err(reason) = check_len(to, skb.len() as usize) {
+            to.stats_inc(DevStat::RxLengthErrors);
+            stats::drop_skb(to, skb, reason);
+            return;
+        }
+    }
     let len = skb.len();
-    // `dev_forward_skb()`: scrubs the packet when it crosses namespaces,
-    // checks its size against the peer's MTU, and queues it with netif_rx.
-    match skb.dev_forward(from, to) {
-        Ok(()) => peer.count_rx(to, len, &dst),
-        Err(_) => peer.count_drop(DropReason::Backlog),
+    // `dev_forward_skb()` scrubs the packet when it crosses namespaces and queues it with
+    // `netif_rx()`; what it refuses (a race with the receiver going down, a full backlog) it
+    // counts and frees itself.
+    if skb.dev_forward(from, to).is_ok() {
+        count_rx(to, len, &dst);
     }
 }

@@ -2,10 +2,12 @@
 
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
-#include <linux/preempt.h>
 #include <linux/nsproxy.h>
+#include <linux/preempt.h>
 #include <linux/rtnetlink.h>
-#include <linux/sched/signal.h>
+#include <linux/sched.h>
+#include <net/net_namespace.h>
+#include <net/sch_generic.h>
 
 #ifdef CONFIG_NET
 
@@ -51,64 +53,49 @@ __rust_helper bool rust_helper_netif_carrier_ok(const struct net_device *dev)
 	return netif_carrier_ok(dev);
 }
 
-__rust_helper void rust_helper_netif_start_queue(struct net_device *dev)
+__rust_helper void rust_helper_netif_tx_start_all_queues(struct net_device *dev)
 {
-	netif_start_queue(dev);
+	netif_tx_start_all_queues(dev);
 }
 
-__rust_helper void rust_helper_netif_stop_queue(struct net_device *dev)
+__rust_helper void rust_helper_netif_tx_stop_all_queues(struct net_device *dev)
 {
-	netif_stop_queue(dev);
+	netif_tx_stop_all_queues(dev);
 }
 
-__rust_helper void rust_helper_netif_wake_queue(struct net_device *dev)
+__rust_helper void rust_helper_netif_tx_wake_all_queues(struct net_device *dev)
 {
-	netif_wake_queue(dev);
+	netif_tx_wake_all_queues(dev);
 }
 
-__rust_helper bool rust_helper_netif_queue_stopped(const struct net_device *dev)
+__rust_helper void rust_helper_netif_stop_subqueue(struct net_device *dev, u16 index)
 {
-	return netif_queue_stopped(dev);
+	netif_stop_subqueue(dev, index);
 }
 
-__rust_helper void rust_helper_netif_stop_subqueue(struct net_device *dev,
-						   u16 queue_index)
+__rust_helper void rust_helper_netif_wake_subqueue(struct net_device *dev, u16 index)
 {
-	netif_stop_subqueue(dev, queue_index);
+	netif_wake_subqueue(dev, index);
 }
 
-__rust_helper void rust_helper_netif_wake_subqueue(struct net_device *dev,
-						   u16 queue_index)
+/*
+ * Whether transmit queue `index` has a qdisc that can hold packets. Plain
+ * rcu_read_lock(): callable with interrupts disabled, unlike the _bh flavour.
+ */
+__rust_helper bool rust_helper_netif_txq_has_qdisc(struct net_device *dev,
+						   unsigned int index)
 {
-	netif_wake_subqueue(dev, queue_index);
-}
+	bool ret;
 
-__rust_helper bool
-rust_helper___netif_subqueue_stopped(const struct net_device *dev,
-				     u16 queue_index)
-{
-	return __netif_subqueue_stopped(dev, queue_index);
-}
-
-__rust_helper void rust_helper_eth_hw_addr_set(struct net_device *dev,
-					       const u8 *addr)
-{
-	eth_hw_addr_set(dev, addr);
+	rcu_read_lock();
+	ret = !qdisc_txq_has_no_queue(netdev_get_tx_queue(dev, index));
+	rcu_read_unlock();
+	return ret;
 }
 
 __rust_helper void rust_helper_eth_hw_addr_random(struct net_device *dev)
 {
 	eth_hw_addr_random(dev);
-}
-
-__rust_helper void rust_helper_netif_addr_lock_bh(struct net_device *dev)
-{
-	netif_addr_lock_bh(dev);
-}
-
-__rust_helper void rust_helper_netif_addr_unlock_bh(struct net_device *dev)
-{
-	netif_addr_unlock_bh(dev);
 }
 
 /*
@@ -142,23 +129,6 @@ __rust_helper void rust_helper_netdev_set_pcpu_stat_type(struct net_device *dev,
  * expect to run with preemption disabled (usually in BH context); Rust
  * callers may also be preemptible, so disable preemption here.
  */
-__rust_helper void rust_helper_dev_sw_netstats_rx_add(struct net_device *dev,
-						      unsigned int len)
-{
-	preempt_disable();
-	dev_sw_netstats_rx_add(dev, len);
-	preempt_enable();
-}
-
-__rust_helper void rust_helper_dev_sw_netstats_tx_add(struct net_device *dev,
-						      unsigned int packets,
-						      unsigned int len)
-{
-	preempt_disable();
-	dev_sw_netstats_tx_add(dev, packets, len);
-	preempt_enable();
-}
-
 __rust_helper void rust_helper_dev_dstats_rx_add(struct net_device *dev,
 						 unsigned int len)
 {
@@ -189,30 +159,32 @@ __rust_helper void rust_helper_dev_dstats_tx_dropped(struct net_device *dev)
 	preempt_enable();
 }
 
-__rust_helper void rust_helper_dev_core_stats_rx_dropped_inc(struct net_device *dev)
+/* DEV_STATS_INC() of the fields the per-CPU statistics do not have. */
+__rust_helper void rust_helper_dev_stats_inc_multicast(struct net_device *dev)
 {
-	dev_core_stats_rx_dropped_inc(dev);
+	DEV_STATS_INC(dev, multicast);
 }
 
-__rust_helper void rust_helper_dev_core_stats_tx_dropped_inc(struct net_device *dev)
+__rust_helper void rust_helper_dev_stats_inc_rx_length_errors(struct net_device *dev)
 {
-	dev_core_stats_tx_dropped_inc(dev);
+	DEV_STATS_INC(dev, rx_length_errors);
 }
-
-#endif
 
 __rust_helper struct net_device *rust_helper_to_net_dev(struct device *dev)
 {
 	return to_net_dev(dev);
 }
 
-__rust_helper int rust_helper_restart_syscall(void)
-{
-	return restart_syscall();
-}
+#endif
 
-/* The network namespace of the current task (process context only). */
+/*
+ * The network namespace of the current task, or NULL once the task has
+ * dropped its namespaces (exit_task_namespaces(): e.g. when its files are
+ * closed at exit). Process context only.
+ */
 __rust_helper struct net *rust_helper_current_net(void)
 {
-	return current->nsproxy->net_ns;
+	struct nsproxy *ns = current->nsproxy;
+
+	return ns ? ns->net_ns : NULL;
 }

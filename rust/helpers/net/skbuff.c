@@ -3,6 +3,8 @@
 #include <linux/highmem.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/virtio_net.h>
+#include <net/dst.h>
 
 #ifdef CONFIG_NET
 
@@ -43,11 +45,6 @@ __rust_helper struct page *rust_helper_skb_frag_nth_page(const skb_frag_t *frag,
 	return skb_frag_page(frag) + n;
 }
 
-__rust_helper bool rust_helper_skb_frags_readable(const struct sk_buff *skb)
-{
-	return skb_frags_readable(skb);
-}
-
 __rust_helper bool rust_helper_skb_has_shared_frag(const struct sk_buff *skb)
 {
 	return skb_has_shared_frag(skb);
@@ -66,6 +63,25 @@ __rust_helper bool rust_helper_skb_has_frag_list(const struct sk_buff *skb)
 __rust_helper bool rust_helper_skb_is_gso(const struct sk_buff *skb)
 {
 	return skb_is_gso(skb);
+}
+
+__rust_helper void rust_helper_skb_reserve(struct sk_buff *skb, int len)
+{
+	skb_reserve(skb, len);
+}
+
+__rust_helper int rust_helper_virtio_net_hdr_from_skb(const struct sk_buff *skb,
+						      struct virtio_net_hdr *hdr,
+						      bool little_endian)
+{
+	return virtio_net_hdr_from_skb(skb, hdr, little_endian, false, 0);
+}
+
+__rust_helper int rust_helper_virtio_net_hdr_to_skb(struct sk_buff *skb,
+						    const struct virtio_net_hdr *hdr,
+						    bool little_endian)
+{
+	return virtio_net_hdr_to_skb(skb, hdr, little_endian);
 }
 
 __rust_helper int rust_helper_skb_linearize(struct sk_buff *skb)
@@ -100,6 +116,21 @@ __rust_helper void rust_helper_skb_orphan(struct sk_buff *skb)
 	skb_orphan(skb);
 }
 
+__rust_helper int rust_helper_skb_orphan_frags_rx(struct sk_buff *skb, gfp_t gfp)
+{
+	return skb_orphan_frags_rx(skb, gfp);
+}
+
+__rust_helper void rust_helper_nf_reset_ct(struct sk_buff *skb)
+{
+	nf_reset_ct(skb);
+}
+
+__rust_helper void rust_helper_skb_dst_drop(struct sk_buff *skb)
+{
+	skb_dst_drop(skb);
+}
+
 __rust_helper void rust_helper_skb_tx_timestamp(struct sk_buff *skb)
 {
 	skb_tx_timestamp(skb);
@@ -121,19 +152,9 @@ __rust_helper unsigned char *rust_helper_skb_tail_pointer(const struct sk_buff *
 }
 
 /* `struct sk_buff` bitfields. */
-__rust_helper u8 rust_helper_skb_get_pkt_type(const struct sk_buff *skb)
-{
-	return skb->pkt_type;
-}
-
 __rust_helper u8 rust_helper_skb_get_ip_summed(const struct sk_buff *skb)
 {
 	return skb->ip_summed;
-}
-
-__rust_helper __be16 rust_helper_skb_get_protocol(const struct sk_buff *skb)
-{
-	return skb->protocol;
 }
 
 __rust_helper void rust_helper_skb_set_protocol(struct sk_buff *skb, __be16 protocol)

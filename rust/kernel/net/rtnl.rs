@@ -27,22 +27,12 @@ use crate::{
         to_result,
         VTABLE_DEFAULT_ERROR, //
     },
-    net::device::{
-        self,
-        DeviceOps,
-        Net,
-        Registered,
-        TypedDevice,
-        Unregistered, //
-    },
+    net::device::{self, DeviceOps, Registered, TypedDevice, Unregistered},
     prelude::*,
     sync::aref::ARef,
     types::Opaque,
 };
-use core::{
-    marker::PhantomData,
-    ptr::NonNull, //
-};
+use core::{cell::Cell, marker::PhantomData, ptr::NonNull};
 
 /// Proof that the RTNL lock (`rtnl_lock()`) is held.
 ///
@@ -115,25 +105,12 @@ pub const fn nla_total_size(payload: usize) -> usize {
     (NLA_HDRLEN + payload + NLA_ALIGNTO - 1) & !(NLA_ALIGNTO - 1)
 }
 
-/// Attribute indices of `IFLA_*` attributes (the `tb` array), e.g. for
-/// [`NewLinkParams::tb`].
+/// Attribute indices of `IFLA_*` attributes (the `tb` array), see [`NewLinkParams::tb`].
 pub mod ifla {
     use crate::bindings;
 
     /// `IFLA_ADDRESS`: the MAC address.
     pub const ADDRESS: u16 = bindings::IFLA_ADDRESS as u16;
-    /// `IFLA_BROADCAST`: the broadcast address.
-    pub const BROADCAST: u16 = bindings::IFLA_BROADCAST as u16;
-    /// `IFLA_IFNAME`: the interface name.
-    pub const IFNAME: u16 = bindings::IFLA_IFNAME as u16;
-    /// `IFLA_MTU`: the MTU.
-    pub const MTU: u16 = bindings::IFLA_MTU as u16;
-    /// `IFLA_TXQLEN`: the transmit queue length.
-    pub const TXQLEN: u16 = bindings::IFLA_TXQLEN as u16;
-    /// `IFLA_NUM_TX_QUEUES`: the number of transmit queues.
-    pub const NUM_TX_QUEUES: u16 = bindings::IFLA_NUM_TX_QUEUES as u16;
-    /// `IFLA_NUM_RX_QUEUES`: the number of receive queues.
-    pub const NUM_RX_QUEUES: u16 = bindings::IFLA_NUM_RX_QUEUES as u16;
     /// Highest `IFLA_*` attribute (`IFLA_MAX`).
     pub const MAX: u16 = (bindings::__IFLA_MAX - 1) as u16;
 }
@@ -159,44 +136,15 @@ impl Policy {
         Self::new(bindings::NLA_UNSPEC, 0)
     }
 
-    /// A string of at most `max_len` bytes, possibly NUL-terminated (`NLA_STRING`).
-    pub const fn string(max_len: u16) -> Self {
-        Self::new(bindings::NLA_STRING, max_len)
+    /// An attribute with at least `min_len` bytes of payload (`NLA_UNSPEC` with a length), e.g.
+    /// the `struct ifinfomsg` that starts a peer's attributes (see [`LinkOps::PEER_TYPE`]).
+    pub const fn min_len(min_len: u16) -> Self {
+        Self::new(bindings::NLA_UNSPEC, min_len)
     }
 
-    /// A NUL-terminated string of at most `max_len` bytes plus the NUL (`NLA_NUL_STRING`).
-    pub const fn nul_string(max_len: u16) -> Self {
-        Self::new(bindings::NLA_NUL_STRING, max_len)
-    }
-
-    /// Binary data of at most `max_len` bytes (`NLA_BINARY`).
+    /// Binary data of at most `max_len` bytes, `0` for no limit (`NLA_BINARY`).
     pub const fn binary(max_len: u16) -> Self {
         Self::new(bindings::NLA_BINARY, max_len)
-    }
-
-    /// An 8-bit unsigned integer (`NLA_U8`).
-    pub const fn u8() -> Self {
-        Self::new(bindings::NLA_U8, 0)
-    }
-
-    /// A 16-bit unsigned integer (`NLA_U16`).
-    pub const fn u16() -> Self {
-        Self::new(bindings::NLA_U16, 0)
-    }
-
-    /// A 32-bit unsigned integer (`NLA_U32`).
-    pub const fn u32() -> Self {
-        Self::new(bindings::NLA_U32, 0)
-    }
-
-    /// A 64-bit unsigned integer (`NLA_U64`).
-    pub const fn u64() -> Self {
-        Self::new(bindings::NLA_U64, 0)
-    }
-
-    /// A flag without payload (`NLA_FLAG`).
-    pub const fn flag() -> Self {
-        Self::new(bindings::NLA_FLAG, 0)
     }
 }
 
@@ -224,47 +172,6 @@ impl Attr {
         // SAFETY: The payload starts after the (aligned) header and has `len` readable bytes.
         unsafe { core::slice::from_raw_parts(self.as_raw().cast::<u8>().add(hdr), len) }
     }
-
-    /// Returns the payload as a string: up to the first NUL, if any (like `nla_strscpy()`).
-    pub fn as_bytes_nul_trimmed(&self) -> &[u8] {
-        let d = self.data();
-        match d.iter().position(|b| *b == 0) {
-            Some(n) => &d[..n],
-            None => d,
-        }
-    }
-
-    /// Returns the payload as a UTF-8 string (up to the first NUL).
-    pub fn as_str(&self) -> Result<&str> {
-        core::str::from_utf8(self.as_bytes_nul_trimmed()).map_err(|_| EINVAL)
-    }
-
-    fn get_bytes<const N: usize>(&self) -> Result<[u8; N]> {
-        self.data()
-            .get(..N)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(EINVAL)
-    }
-
-    /// Returns the payload as a `u8`.
-    pub fn as_u8(&self) -> Result<u8> {
-        Ok(self.get_bytes::<1>()?[0])
-    }
-
-    /// Returns the payload as a `u16` (native endianness).
-    pub fn as_u16(&self) -> Result<u16> {
-        Ok(u16::from_ne_bytes(self.get_bytes()?))
-    }
-
-    /// Returns the payload as a `u32` (native endianness).
-    pub fn as_u32(&self) -> Result<u32> {
-        Ok(u32::from_ne_bytes(self.get_bytes()?))
-    }
-
-    /// Returns the payload as a `u64` (native endianness).
-    pub fn as_u64(&self) -> Result<u64> {
-        Ok(u64::from_ne_bytes(self.get_bytes()?))
-    }
 }
 
 /// An array of parsed attributes indexed by attribute type (`struct nlattr *tb[]`).
@@ -288,11 +195,7 @@ impl<'a> Attrs<'a> {
         if ptr.is_null() {
             None
         } else {
-            Some(Self {
-                ptr,
-                len,
-                _p: PhantomData,
-            })
+            Some(Self { ptr, len, _p: PhantomData })
         }
     }
 
@@ -304,17 +207,8 @@ impl<'a> Attrs<'a> {
         }
         // SAFETY: `i` is in bounds.
         let p = unsafe { *self.ptr.add(i) };
-        if p.is_null() {
-            None
-        } else {
-            // SAFETY: Non-null entries are valid attributes for `'a`.
-            Some(unsafe { &*p.cast::<Attr>() })
-        }
-    }
-
-    /// Returns whether the attribute of type `ty` is present.
-    pub fn contains(&self, ty: u16) -> bool {
-        self.get(ty).is_some()
+        // SAFETY: Non-null entries are valid attributes for `'a`.
+        (!p.is_null()).then(|| unsafe { &*p.cast::<Attr>() })
     }
 }
 
@@ -335,10 +229,13 @@ impl<'a> ExtAck<'a> {
     ///
     /// `ptr` must be null or satisfy the type invariants for `'a`.
     unsafe fn from_raw(ptr: *mut bindings::netlink_ext_ack) -> Self {
-        Self {
-            ptr,
-            _p: PhantomData,
-        }
+        Self { ptr, _p: PhantomData }
+    }
+
+    /// An extended ACK that records nothing (for requests that do not come from netlink).
+    pub fn none() -> Self {
+        // INVARIANT: `ptr` is null.
+        Self { ptr: core::ptr::null_mut(), _p: PhantomData }
     }
 
     /// Sets the error message reported to user space (`NL_SET_ERR_MSG()`).
@@ -349,55 +246,34 @@ impl<'a> ExtAck<'a> {
         }
     }
 
-    /// Sets the error message and the offending attribute (`NL_SET_ERR_MSG_ATTR()`).
-    pub fn set_msg_attr(&self, msg: &'static CStr, attr: &'a Attr) {
-        if !self.ptr.is_null() {
-            // SAFETY: `ptr` is valid for writes; `msg` is static and `attr` belongs to the
-            // request, so both outlive the use of the extended ACK.
-            unsafe {
-                (*self.ptr)._msg = msg.as_char_ptr();
-                (*self.ptr).bad_attr = attr.as_raw();
-                (*self.ptr).policy = core::ptr::null();
-            }
-        }
+    fn as_raw(&self) -> *mut bindings::netlink_ext_ack {
+        self.ptr
     }
 }
 
-/// Parameters of [`LinkOps::newlink`] (`struct rtnl_newlink_params`).
+/// Parameters of [`LinkOps::newlink`] (`struct rtnl_newlink_params`), for devices of type `T`.
 ///
 /// # Invariants
 ///
 /// `ptr` points to valid parameters for `'a`, whose `data` array (if any) has `data_len`
-/// entries, and RTNL is held for `'a`.
-pub struct NewLinkParams<'a> {
+/// entries; `ops` are the registered `rtnl_link_ops` of the request, whose `setup` is
+/// `setup_callback::<T>()`; RTNL is held for `'a`. `peer` is null or a device this object
+/// registered.
+pub struct NewLinkParams<'a, T: DeviceOps> {
     ptr: *mut bindings::rtnl_newlink_params,
+    ops: *const bindings::rtnl_link_ops,
     data_len: usize,
-    _p: PhantomData<&'a bindings::rtnl_newlink_params>,
+    peer_type: u16,
+    peer: Cell<*mut bindings::net_device>,
+    _p: PhantomData<(&'a bindings::rtnl_newlink_params, T)>,
 }
 
-impl<'a> NewLinkParams<'a> {
-    /// Returns the namespace of the netlink socket that sent the request.
-    pub fn src_net(&self) -> &'a Net {
-        // SAFETY: The core holds a reference on the namespace for the duration of the request.
-        unsafe { Net::from_raw((*self.ptr).src_net) }
-    }
-
-    /// Returns the namespace given with `IFLA_LINK_NETNSID`, if any.
-    pub fn link_net(&self) -> Option<&'a Net> {
-        // SAFETY: `ptr` is valid.
-        let p = unsafe { (*self.ptr).link_net };
-        // SAFETY: The core holds a reference on the namespace for the duration of the request.
-        (!p.is_null()).then(|| unsafe { Net::from_raw(p) })
-    }
-
+impl<'a, T: DeviceOps> NewLinkParams<'a, T> {
     /// Returns the `IFLA_*` attributes of the request (see [`ifla`]).
     pub fn tb(&self) -> Attrs<'a> {
         // SAFETY: `tb` always points to `IFLA_MAX + 1` entries of the request.
-        unsafe { Attrs::from_raw((*self.ptr).tb, usize::from(ifla::MAX) + 1) }.unwrap_or(Attrs {
-            ptr: core::ptr::null(),
-            len: 0,
-            _p: PhantomData,
-        })
+        unsafe { Attrs::from_raw((*self.ptr).tb, usize::from(ifla::MAX) + 1) }
+            .unwrap_or(Attrs { ptr: core::ptr::null(), len: 0, _p: PhantomData })
     }
 
     /// Returns the driver-specific attributes (`IFLA_INFO_DATA`), validated against
@@ -411,6 +287,106 @@ impl<'a> NewLinkParams<'a> {
     pub fn rtnl(&self) -> &'a Rtnl {
         // SAFETY: RTNL is held for `'a` by the type invariants.
         unsafe { Rtnl::assume_held() }
+    }
+
+    /// Creates and registers the peer that the request describes in its `IFLA_INFO_DATA`
+    /// attribute [`LinkOps::PEER_TYPE`] (a `struct ifinfomsg` and `IFLA_*` attributes: name,
+    /// address, MTU, ...; `ip link add A type KIND peer name B [netns NS]`), like veth does,
+    /// in the peer's namespace (which the core resolved and checked, `CAP_NET_ADMIN`
+    /// included). Returns `None` if the request has no such attribute.
+    ///
+    /// The peer is named `default_name` (e.g. `c"virtif%d"`) if the request does not name it.
+    /// `configure` may change it before its private data is initialised with `init` and it is
+    /// registered. If [`LinkOps::newlink`] fails after this, the peer is unregistered again.
+    pub fn create_peer<E>(
+        &self,
+        default_name: &CStr,
+        extack: &ExtAck<'a>,
+        configure: impl FnOnce(&mut Unregistered<'_, T>),
+        init: impl PinInit<T, E>,
+    ) -> Result<Option<Registered<'a, T>>>
+    where
+        Error: From<E>,
+    {
+        let Some(data) = self.data() else { return Ok(None) };
+        let Some(nla_peer) = data.get(self.peer_type) else { return Ok(None) };
+        if !self.peer.get().is_null() {
+            return Err(EEXIST);
+        }
+        // `rtnl_newlink_peer_net()`.
+        // SAFETY: `ptr` is valid; the namespaces are held by the core for the request.
+        let net = unsafe {
+            let p = &*self.ptr;
+            if !p.peer_net.is_null() {
+                p.peer_net
+            } else if !p.link_net.is_null() {
+                p.link_net
+            } else {
+                p.src_net
+            }
+        };
+        let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); ifla::MAX as usize + 1];
+        // SAFETY: `tb` has `IFLA_MAX + 1` entries; the core checked that `nla_peer` starts with
+        // a `struct ifinfomsg` (the policy's minimum length) and parsed it the same way already.
+        to_result(unsafe {
+            bindings::rtnl_nla_parse_ifinfomsg(tb.as_mut_ptr(), nla_peer.as_raw(), extack.as_raw())
+        })?;
+        let ifmp = nla_peer.data().as_ptr().cast::<bindings::ifinfomsg>();
+        let mut name = [0u8; device::IFNAMSIZ];
+        let assign = match tb[bindings::IFLA_IFNAME as usize] {
+            p if !p.is_null() => {
+                // SAFETY: `p` is a valid attribute; `name` has `IFNAMSIZ` bytes.
+                unsafe { bindings::nla_strscpy(name.as_mut_ptr().cast(), p, name.len()) };
+                bindings::NET_NAME_USER
+            }
+            _ => {
+                let d = default_name.to_bytes();
+                let n = d.len().min(name.len() - 1);
+                name[..n].copy_from_slice(&d[..n]);
+                bindings::NET_NAME_ENUM
+            }
+        };
+        // SAFETY: `net` is alive for the request, `name` is NUL-terminated, `ops` are our
+        // registered ops (type invariant), `tb` holds valid attributes of the request, `extack`
+        // is null or valid.
+        let peer = unsafe {
+            bindings::rtnl_create_link(
+                net,
+                name.as_ptr().cast(),
+                assign as u8,
+                self.ops,
+                tb.as_mut_ptr(),
+                extack.as_raw(),
+            )
+        };
+        let peer = crate::error::from_err_ptr(peer)?;
+        // SAFETY: `rtnl_create_link()` allocated the device with `ops->setup`, i.e. for `T`; it
+        // is not registered and only we know it.
+        let mut unreg = unsafe { Unregistered::<T>::from_raw(peer) };
+        // SAFETY: `ifmp` points to the peer's `struct ifinfomsg` (see above); a requested index
+        // is taken as is (`register_netdevice()` refuses one in use).
+        unsafe {
+            let index = core::ptr::read_unaligned(&raw const (*ifmp).ifi_index);
+            if index != 0 {
+                (*peer).ifindex = index;
+            }
+        }
+        configure(&mut unreg);
+        // SAFETY: The device is set up for `T`, not registered, exclusively ours, its private
+        // data uninitialised, and RTNL is held.
+        if let Err(e) = unsafe { device::register_unregistered::<T, E>(peer, init) } {
+            // SAFETY: Registration failed; `free_netdev()` defers the free if the device is
+            // still being unregistered.
+            unsafe { bindings::free_netdev(peer) };
+            return Err(e);
+        }
+        // INVARIANT: `peer` is a device this object registered.
+        self.peer.set(peer);
+        // SAFETY: The peer is registered, RTNL is held; `ifmp` is the peer's header.
+        to_result(unsafe { bindings::rtnl_configure_link(peer, ifmp, 0, core::ptr::null()) })?;
+        // SAFETY: The device is registered with initialised private data and stays valid while
+        // RTNL is held, i.e. for `'a`.
+        Ok(Some(Registered::new(unsafe { TypedDevice::from_raw(peer) })))
     }
 }
 
@@ -430,50 +406,7 @@ impl LinkInfoMsg<'_> {
     pub fn put_bytes(&mut self, ty: u16, data: &[u8]) -> Result {
         let len = c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;
         // SAFETY: `skb` is valid; `data` is readable for `len` bytes.
-        to_result(unsafe {
-            bindings::nla_put(self.skb, c_int::from(ty), len, data.as_ptr().cast())
-        })
-    }
-
-    /// Appends a `u8` attribute.
-    pub fn put_u8(&mut self, ty: u16, v: u8) -> Result {
-        self.put_bytes(ty, &[v])
-    }
-
-    /// Appends a `u16` attribute (native endianness).
-    pub fn put_u16(&mut self, ty: u16, v: u16) -> Result {
-        self.put_bytes(ty, &v.to_ne_bytes())
-    }
-
-    /// Appends a `u32` attribute (native endianness).
-    pub fn put_u32(&mut self, ty: u16, v: u32) -> Result {
-        self.put_bytes(ty, &v.to_ne_bytes())
-    }
-
-    /// Appends a 64-bit aligned `u64` attribute, using `pad` as padding attribute type
-    /// (`nla_put_u64_64bit()`).
-    pub fn put_u64(&mut self, ty: u16, v: u64, pad: u16) -> Result {
-        let b = v.to_ne_bytes();
-        // SAFETY: `skb` is valid; `b` is readable for 8 bytes.
-        to_result(unsafe {
-            bindings::nla_put_64bit(
-                self.skb,
-                c_int::from(ty),
-                8,
-                b.as_ptr().cast(),
-                c_int::from(pad),
-            )
-        })
-    }
-
-    /// Appends a NUL-terminated string attribute (`nla_put_string()`).
-    pub fn put_string(&mut self, ty: u16, s: &CStr) -> Result {
-        self.put_bytes(ty, s.to_bytes_with_nul())
-    }
-
-    /// Appends a flag attribute (`nla_put_flag()`).
-    pub fn put_flag(&mut self, ty: u16) -> Result {
-        self.put_bytes(ty, &[])
+        to_result(unsafe { bindings::nla_put(self.skb, c_int::from(ty), len, data.as_ptr().cast()) })
     }
 }
 
@@ -481,72 +414,6 @@ impl LinkInfoMsg<'_> {
 ///
 /// The implementing type is a marker; [`LinkOps::Device`] is the private data type of the
 /// devices of this kind.
-///
-/// # Examples
-///
-/// ```no_run
-/// use kernel::net::device::{DeviceOps, TxResult, TypedDevice, Registered, Unregistered};
-/// use kernel::net::rtnl::{self, ExtAck, LinkOps, NewLinkParams, Policy};
-/// use kernel::net::skbuff::SkBuff;
-/// use kernel::prelude::*;
-///
-/// struct Dev {
-///     id: u32,
-/// }
-///
-/// #[vtable]
-/// impl DeviceOps for Dev {
-///     fn setup(dev: &mut Unregistered<'_, Self>) {
-///         dev.random_mac_addr();
-///     }
-///
-///     fn start_xmit(_dev: &TypedDevice<Self>, skb: SkBuff) -> TxResult {
-///         drop(skb);
-///         TxResult::Ok
-///     }
-/// }
-///
-/// struct Link;
-///
-/// const ATTR_ID: u16 = 1;
-///
-/// #[vtable]
-/// impl LinkOps for Link {
-///     type Device = Dev;
-///     const KIND: &'static CStr = c"example";
-///     const POLICY: &'static [Policy] = &[Policy::unspec(), Policy::u32()];
-///
-///     fn newlink<'a>(
-///         dev: Unregistered<'a, Dev>,
-///         params: &NewLinkParams<'a>,
-///         _extack: &ExtAck<'a>,
-///     ) -> Result<Registered<'a, Dev>> {
-///         let id = match params.data().and_then(|d| d.get(ATTR_ID)) {
-///             Some(a) => a.as_u32()?,
-///             None => 0,
-///         };
-///         dev.register(Dev { id })
-///     }
-/// }
-///
-/// #[pin_data]
-/// struct Module {
-///     #[pin]
-///     link: rtnl::Registration<Link>,
-/// }
-///
-/// impl kernel::InPlaceModule for Module {
-///     fn init(_module: &'static kernel::ThisModule) -> impl PinInit<Self, Error> {
-///         try_pin_init!(Module {
-///             link <- rtnl::Registration::new(),
-///             // Pre-create one device; it is deleted when `link` is dropped.
-///             _: {
-///                 let _dev = link.create_device(c"example%d", Dev { id: 0 })?;
-///             },
-///         })
-///     }
-/// }
-/// ```
 #[vtable]
 pub trait LinkOps: Sized + Send + Sync + 'static {
     /// The private data (and [`DeviceOps`]) of the devices of this kind.
@@ -560,15 +427,15 @@ pub trait LinkOps: Sized + Send + Sync + 'static {
     /// must not exceed 50 (`RTNL_MAX_TYPE`).
     const POLICY: &'static [Policy] = &[];
 
-    /// The number of transmit queues of new devices (unless given by user space).
-    const NUM_TX_QUEUES: u32 = 1;
-
-    /// The number of receive queues of new devices (unless given by user space).
-    const NUM_RX_QUEUES: u32 = 1;
+    /// The `IFLA_INFO_DATA` attribute that describes a peer to create with the device (like
+    /// `VETH_INFO_PEER`), or 0 for none; its policy should be `Policy::min_len(size of struct
+    /// ifinfomsg)`. See [`NewLinkParams::create_peer`].
+    const PEER_TYPE: u16 = 0;
 
     /// Validates the attributes of a new link or of a change request (`validate`).
     ///
-    /// `tb` holds the `IFLA_*` attributes, `data` the driver-specific ones.
+    /// `tb` holds the `IFLA_*` attributes, `data` the driver-specific ones. For a peer
+    /// ([`LinkOps::PEER_TYPE`]) it is called with the peer's `tb` and no `data`.
     fn validate<'a>(_tb: &Attrs<'a>, _data: Option<&Attrs<'a>>, _extack: &ExtAck<'a>) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -577,10 +444,11 @@ pub trait LinkOps: Sized + Send + Sync + 'static {
     ///
     /// The device was allocated and set up by the core; it must be registered with
     /// [`Unregistered::register`], whose result is returned. If an error is returned after the
-    /// device was registered, it is unregistered again.
+    /// device was registered, it is unregistered again (and so is a peer created with
+    /// [`NewLinkParams::create_peer`]).
     fn newlink<'a>(
         dev: Unregistered<'a, Self::Device>,
-        params: &NewLinkParams<'a>,
+        params: &NewLinkParams<'a, Self::Device>,
         extack: &ExtAck<'a>,
     ) -> Result<Registered<'a, Self::Device>>;
 
@@ -588,8 +456,9 @@ pub trait LinkOps: Sized + Send + Sync + 'static {
     ///
     /// The device is always unregistered afterwards (it is queued with
     /// `unregister_netdevice_queue()`). This is the place to release references to other devices
-    /// (e.g. a peer), which would otherwise prevent their unregistration from completing. The
-    /// default does nothing.
+    /// (e.g. a peer), which would otherwise prevent their unregistration from completing; what
+    /// RCU readers may still use can be freed in [`DeviceOps::uninit`], after the grace period
+    /// the unregistration waits for anyway. The default does nothing.
     fn dellink(_dev: &TypedDevice<Self::Device>, _rtnl: &Rtnl) {}
 
     /// Changes the configuration of an existing device (`changelink`), with RTNL held.
@@ -663,9 +532,15 @@ impl<L: LinkOps> Adapter<L> {
         // SAFETY: The core allocated the device with `priv_size::<L::Device>()` and our setup,
         // it is not registered and exclusively accessed by this callback.
         let unreg = unsafe { Unregistered::<L::Device>::from_raw(dev) };
+        // INVARIANT: The core calls `newlink` with valid parameters and RTNL held, for a device
+        // whose `rtnl_link_ops` are ours.
         let params = NewLinkParams {
             ptr: params,
+            // SAFETY: `dev` is valid.
+            ops: unsafe { (*dev).rtnl_link_ops },
             data_len: Self::maxtype() + 1,
+            peer_type: L::PEER_TYPE,
+            peer: Cell::new(core::ptr::null_mut()),
             _p: PhantomData,
         };
         // SAFETY: `extack` is null or valid for the duration of the call.
@@ -675,12 +550,17 @@ impl<L: LinkOps> Adapter<L> {
             Ok(_) => EINVAL,
             Err(e) => e,
         };
-        // The core frees the device on error, which must not be registered anymore.
-        // SAFETY: `dev` is valid.
-        if unsafe { device::reg_state(dev) } == bindings::netdev_reg_state_NETREG_REGISTERED {
-            // SAFETY: RTNL is held and the device is registered. The core's `free_netdev()`
-            // defers the free to the end of the unregistration.
-            unsafe { bindings::unregister_netdevice_queue(dev, core::ptr::null_mut()) };
+        // The core frees the device on error, which must not be registered anymore, and a peer
+        // registered for it goes too.
+        for d in [dev, params.peer.get()] {
+            // SAFETY: `d` is null or valid.
+            if !d.is_null()
+                && unsafe { device::reg_state(d) } == bindings::netdev_reg_state_NETREG_REGISTERED
+            {
+                // SAFETY: RTNL is held and the device is registered. The core's `free_netdev()`
+                // defers the free of `dev` to the end of the unregistration.
+                unsafe { bindings::unregister_netdevice_queue(d, core::ptr::null_mut()) };
+            }
         }
         res.to_errno()
     }
@@ -736,28 +616,14 @@ impl<L: LinkOps> Adapter<L> {
     /// # Safety
     ///
     /// Called by the core as `fill_info` for a registered device of this kind.
-    unsafe extern "C" fn fill_info(
-        skb: *mut bindings::sk_buff,
-        dev: *const bindings::net_device,
-    ) -> c_int {
+    unsafe extern "C" fn fill_info(skb: *mut bindings::sk_buff, dev: *const bindings::net_device) -> c_int {
         from_result(|| {
             // SAFETY: The device is a registered device of this kind.
             let tdev = unsafe { TypedDevice::<L::Device>::from_raw(dev.cast_mut()) };
-            let mut msg = LinkInfoMsg {
-                skb,
-                _p: PhantomData,
-            };
+            let mut msg = LinkInfoMsg { skb, _p: PhantomData };
             L::fill_info(tdev, &mut msg)?;
             Ok(0)
         })
-    }
-
-    extern "C" fn num_tx_queues() -> c_uint {
-        L::NUM_TX_QUEUES
-    }
-
-    extern "C" fn num_rx_queues() -> c_uint {
-        L::NUM_RX_QUEUES
     }
 
     /// Writes the `rtnl_link_ops` of `L` into `slot`.
@@ -777,6 +643,7 @@ impl<L: LinkOps> Adapter<L> {
             ops.maxtype = Self::maxtype() as c_uint;
             ops.policy = L::POLICY.as_ptr().cast();
         }
+        ops.peer_type = L::PEER_TYPE;
         if L::HAS_VALIDATE {
             ops.validate = Some(Self::validate);
         }
@@ -790,12 +657,6 @@ impl<L: LinkOps> Adapter<L> {
         }
         if L::HAS_FILL_INFO {
             ops.fill_info = Some(Self::fill_info);
-        }
-        if L::NUM_TX_QUEUES != 1 {
-            ops.get_num_tx_queues = Some(Self::num_tx_queues);
-        }
-        if L::NUM_RX_QUEUES != 1 {
-            ops.get_num_rx_queues = Some(Self::num_rx_queues);
         }
     }
 }
@@ -844,12 +705,13 @@ impl<L: LinkOps> Registration<L> {
         })
     }
 
-    /// Creates and registers a device of this kind, outside of netlink (e.g. at module load).
+    /// Creates and registers a device of this kind in the initial namespace, outside of netlink
+    /// (e.g. at module load).
     ///
     /// `name` may contain a `%d` that is replaced with the first free number. The device is set
-    /// up like devices created with `ip link add`, its private data is initialised with `init`,
-    /// and it is registered in the initial namespace. It is removed with `ip link del` or when
-    /// the registration is dropped. The returned reference must be dropped before that.
+    /// up like devices created with `ip link add`, and its private data is initialised with
+    /// `init`. It is removed with `ip link del` or when the registration is dropped; the returned
+    /// reference must be dropped before that.
     ///
     /// Must be called in process context; takes RTNL.
     pub fn create_device<E>(
@@ -860,32 +722,9 @@ impl<L: LinkOps> Registration<L> {
     where
         Error: From<E>,
     {
-        self.create_device_with(name, init, |_| Ok(()))
-    }
-
-    /// Same as [`Registration::create_device`], with a `configure` closure that can change the
-    /// device (e.g. its MAC address) before it is registered.
-    pub fn create_device_with<E>(
-        &self,
-        name: &CStr,
-        init: impl PinInit<L::Device, E>,
-        configure: impl FnOnce(&mut Unregistered<'_, L::Device>) -> Result,
-    ) -> Result<ARef<TypedDevice<L::Device>>>
-    where
-        Error: From<E>,
-    {
         // SAFETY: By the type invariants the ops are registered, with our setup for `L::Device`,
         // until `self` is dropped, which unregisters all devices of this kind.
-        unsafe {
-            device::create_device(
-                self.ops.get(),
-                name,
-                L::NUM_TX_QUEUES,
-                L::NUM_RX_QUEUES,
-                init,
-                configure,
-            )
-        }
+        unsafe { device::create_device(self.ops.get(), name, 1, 1, init) }
     }
 }
 

@@ -9,39 +9,13 @@
 use crate::{
     bindings,
     error::to_result,
-    iov::{
-        IovIterDest,
-        IovIterSource, //
-    },
-    net::device::{
-        Device,
-        MacAddr,
-        ETH_ALEN,
-        ETH_HLEN, //
-    },
-    page::{
-        PAGE_SHIFT,
-        PAGE_SIZE, //
-    },
+    iov::{IovIterDest, IovIterSource},
+    net::device::{Device, MacAddr, ETH_ALEN, ETH_HLEN},
+    page::{PAGE_SHIFT, PAGE_SIZE},
     prelude::*,
 };
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
-
-/// Type of a received packet (`skb->pkt_type`), as classified by [`SkBuff::eth_type_trans`].
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum PacketType {
-    /// To us (`PACKET_HOST`).
-    Host,
-    /// To all (`PACKET_BROADCAST`).
-    Broadcast,
-    /// To a group (`PACKET_MULTICAST`).
-    Multicast,
-    /// To someone else (`PACKET_OTHERHOST`).
-    OtherHost,
-    /// Any other value (outgoing, loopback, ...).
-    Other(u8),
-}
 
 /// Checksum state of a packet (`skb->ip_summed`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -56,25 +30,36 @@ pub enum ChecksumState {
     Partial,
 }
 
-/// Reason for dropping a packet (`enum skb_drop_reason`), see [`SkBuff::drop_reason`].
+/// Why a packet was dropped (`enum skb_drop_reason`), see [`SkBuff::drop_reason`]: what
+/// `perf`, dropwatch and the `skb:kfree_skb` tracepoint show.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum DropReason {
     /// `SKB_DROP_REASON_NOT_SPECIFIED`.
     NotSpecified,
-    /// Device not ready (`SKB_DROP_REASON_DEV_READY`).
+    /// The device is not up (`SKB_DROP_REASON_DEV_READY`).
     DevReady,
-    /// Invalid device header (`SKB_DROP_REASON_DEV_HDR`).
-    DevHdr,
-    /// Ring or queue full (`SKB_DROP_REASON_FULL_RING`).
-    FullRing,
+    /// Not addressed to this host (`SKB_DROP_REASON_OTHERHOST`).
+    OtherHost,
+    /// Shorter than a header (`SKB_DROP_REASON_PKT_TOO_SMALL`).
+    PktTooSmall,
+    /// Longer than the MTU allows (`SKB_DROP_REASON_PKT_TOO_BIG`).
+    PktTooBig,
     /// Out of memory (`SKB_DROP_REASON_NOMEM`).
     NoMem,
-    /// Packet too big (`SKB_DROP_REASON_PKT_TOO_BIG`).
-    PktTooBig,
-    /// Packet too small (`SKB_DROP_REASON_PKT_TOO_SMALL`).
-    PktTooSmall,
-    /// Queue purged (`SKB_DROP_REASON_QUEUE_PURGE`).
+    /// A ring or queue is full (`SKB_DROP_REASON_FULL_RING`).
+    FullRing,
+    /// A queue was purged (`SKB_DROP_REASON_QUEUE_PURGE`).
     QueuePurge,
+    /// Nothing to transmit to (`SKB_DROP_REASON_NO_TX_TARGET`).
+    NoTxTarget,
+    /// The checksum could not be computed (`SKB_DROP_REASON_SKB_CSUM`).
+    SkbCsum,
+    /// Segmentation failed (`SKB_DROP_REASON_SKB_GSO_SEG`).
+    SkbGsoSeg,
+    /// Copying to or from user space failed (`SKB_DROP_REASON_SKB_UCOPY_FAULT`).
+    SkbUcopyFault,
+    /// A bad device-specific header, e.g. a `virtio_net_hdr` (`SKB_DROP_REASON_DEV_HDR`).
+    DevHdr,
 }
 
 impl DropReason {
@@ -82,13 +67,68 @@ impl DropReason {
         match self {
             Self::NotSpecified => bindings::skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED,
             Self::DevReady => bindings::skb_drop_reason_SKB_DROP_REASON_DEV_READY,
-            Self::DevHdr => bindings::skb_drop_reason_SKB_DROP_REASON_DEV_HDR,
-            Self::FullRing => bindings::skb_drop_reason_SKB_DROP_REASON_FULL_RING,
-            Self::NoMem => bindings::skb_drop_reason_SKB_DROP_REASON_NOMEM,
-            Self::PktTooBig => bindings::skb_drop_reason_SKB_DROP_REASON_PKT_TOO_BIG,
+            Self::OtherHost => bindings::skb_drop_reason_SKB_DROP_REASON_OTHERHOST,
             Self::PktTooSmall => bindings::skb_drop_reason_SKB_DROP_REASON_PKT_TOO_SMALL,
+            Self::PktTooBig => bindings::skb_drop_reason_SKB_DROP_REASON_PKT_TOO_BIG,
+            Self::NoMem => bindings::skb_drop_reason_SKB_DROP_REASON_NOMEM,
+            Self::FullRing => bindings::skb_drop_reason_SKB_DROP_REASON_FULL_RING,
             Self::QueuePurge => bindings::skb_drop_reason_SKB_DROP_REASON_QUEUE_PURGE,
+            Self::NoTxTarget => bindings::skb_drop_reason_SKB_DROP_REASON_NO_TX_TARGET,
+            Self::SkbCsum => bindings::skb_drop_reason_SKB_DROP_REASON_SKB_CSUM,
+            Self::SkbGsoSeg => bindings::skb_drop_reason_SKB_DROP_REASON_SKB_GSO_SEG,
+            Self::SkbUcopyFault => bindings::skb_drop_reason_SKB_DROP_REASON_SKB_UCOPY_FAULT,
+            Self::DevHdr => bindings::skb_drop_reason_SKB_DROP_REASON_DEV_HDR,
         }
+    }
+}
+
+/// The offload metadata of a packet as virtio-net and tun carry it before the frame
+/// (`struct virtio_net_hdr_v1`, little endian): its GSO type and size, and where its checksum is
+/// still to be filled in.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct VnetHdr(bindings::virtio_net_hdr_v1);
+
+impl VnetHdr {
+    /// The size of the header on the wire.
+    pub const LEN: usize = core::mem::size_of::<bindings::virtio_net_hdr_v1>();
+
+    /// Reads a header from its wire form. Any bytes are accepted here; they are checked when
+    /// the header is applied to a packet ([`SkBuff::apply_vnet_hdr`]).
+    pub fn from_bytes(raw: &[u8; Self::LEN]) -> Self {
+        let le = |i: usize| u16::from_le_bytes([raw[i], raw[i + 1]]);
+        let mut hdr: bindings::virtio_net_hdr_v1 = Default::default();
+        hdr.flags = raw[0];
+        hdr.gso_type = raw[1];
+        hdr.hdr_len = le(2);
+        hdr.gso_size = le(4);
+        hdr.__bindgen_anon_1.__bindgen_anon_1.csum_start = le(6);
+        hdr.__bindgen_anon_1.__bindgen_anon_1.csum_offset = le(8);
+        hdr.num_buffers = le(10);
+        Self(hdr)
+    }
+
+    /// The header's wire form.
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let h = &self.0;
+        // SAFETY: The union's overlays are all plain integers: every bit pattern is valid.
+        let (start, off) =
+            unsafe { (h.__bindgen_anon_1.__bindgen_anon_1.csum_start, h.__bindgen_anon_1.__bindgen_anon_1.csum_offset) };
+        let mut raw = [0u8; Self::LEN];
+        raw[0] = h.flags;
+        raw[1] = h.gso_type;
+        raw[2..4].copy_from_slice(&h.hdr_len.to_le_bytes());
+        raw[4..6].copy_from_slice(&h.gso_size.to_le_bytes());
+        raw[6..8].copy_from_slice(&start.to_le_bytes());
+        raw[8..10].copy_from_slice(&off.to_le_bytes());
+        raw[10..12].copy_from_slice(&h.num_buffers.to_le_bytes());
+        raw
+    }
+
+    /// Returns whether the header describes a GSO packet.
+    pub fn is_gso(&self) -> bool {
+        u32::from(self.0.gso_type & !(bindings::VIRTIO_NET_HDR_GSO_ECN as u8))
+            != bindings::VIRTIO_NET_HDR_GSO_NONE
     }
 }
 
@@ -99,7 +139,8 @@ pub const INLINE_SEGMENTS: usize = bindings::MAX_SKB_FRAGS as usize + 1;
 /// An owned socket buffer (`struct sk_buff`).
 ///
 /// Dropping it frees the packet as dropped (`dev_kfree_skb_any()`, usable in any context); use
-/// [`SkBuff::consume`] for packets that were successfully handled.
+/// [`SkBuff::consume`] for packets that were successfully handled and [`SkBuff::drop_reason`]
+/// to say why one was dropped.
 ///
 /// # Invariants
 ///
@@ -153,6 +194,79 @@ impl SkBuff {
         let skb = unsafe { bindings::netdev_alloc_skb_ip_align(dev.as_raw(), len) };
         // INVARIANT: A newly allocated skb is exclusively owned.
         NonNull::new(skb).map(|ptr| SkBuff { ptr }).ok_or(ENOMEM)
+    }
+
+    /// Builds a packet for reception on `dev` from `len` bytes read from `src`, in process
+    /// context: about a page in the linear part, the rest in page fragments (so that a large
+    /// frame needs no large contiguous allocation), like tun does.
+    ///
+    /// Fails with `ENOMEM`, or with `EFAULT` if `src` could not provide `len` bytes.
+    pub fn from_iter(dev: &Device, src: &mut IovIterSource<'_>, len: usize, flags: crate::alloc::Flags) -> Result<SkBuff> {
+        let len32 = u32::try_from(len).ok().filter(|&l| l <= i32::MAX as u32 / 2).ok_or(ENOMEM)?;
+        // `NET_SKB_PAD` (`max(32, L1_CACHE_BYTES)`, a macro bindgen cannot evaluate) plus
+        // `NET_IP_ALIGN`, the headroom `netdev_alloc_skb_ip_align()` leaves.
+        let pad = 32u32.max(bindings::L1_CACHE_BYTES) + bindings::NET_IP_ALIGN;
+        // The linear part: what fits in a page with the headroom and the shared info
+        // (`SKB_MAX_HEAD(pad)`).
+        let align = bindings::SMP_CACHE_BYTES as usize;
+        let shinfo = (core::mem::size_of::<bindings::skb_shared_info>() + align - 1) & !(align - 1);
+        let max_linear = (PAGE_SIZE - shinfo) as u32 - pad;
+        let linear = len32.min(max_linear);
+        let mut err: c_int = 0;
+        // SAFETY: Plain allocation; `err` is a valid place for the error code.
+        let skb = unsafe {
+            bindings::alloc_skb_with_frags(
+                (pad + linear) as c_ulong,
+                (len32 - linear) as c_ulong,
+                bindings::PAGE_ALLOC_COSTLY_ORDER as c_int,
+                &mut err,
+                flags.as_raw(),
+            )
+        };
+        let skb = NonNull::new(skb).ok_or(ENOMEM)?;
+        // INVARIANT: A newly allocated skb is exclusively owned.
+        let skb = SkBuff { ptr: skb };
+        let raw = skb.as_raw();
+        // SAFETY: We own the new, empty skb: it has `pad + linear` bytes of room in its linear
+        // part and `len - linear` bytes in page fragments that `alloc_skb_with_frags()` attached
+        // without counting them in the length; the lengths are set here, the data is written
+        // below before anyone reads it (on failure the skb is freed unread).
+        unsafe {
+            bindings::skb_reserve(raw, pad as c_int);
+            bindings::skb_put(raw, linear);
+            (*raw).data_len = len32 - linear;
+            (*raw).len += len32 - linear;
+            bindings::skb_set_dev(raw, dev.as_raw());
+        }
+        // SAFETY: We own the skb, which has exactly `len` bytes of packet; `src` is valid.
+        let ret = unsafe { bindings::skb_copy_datagram_from_iter(raw, 0, src.as_raw(), len as c_int) };
+        if ret != 0 {
+            return Err(EFAULT);
+        }
+        Ok(skb)
+    }
+
+    /// Returns the offload metadata of a packet about to leave through a process
+    /// (`virtio_net_hdr_from_skb()`): `EINVAL` for a GSO type a `virtio_net_hdr` cannot express.
+    pub fn vnet_hdr(&self) -> Result<VnetHdr> {
+        let mut hdr: bindings::virtio_net_hdr_v1 = Default::default();
+        // SAFETY: We own the skb; `virtio_net_hdr_v1` starts with a `virtio_net_hdr`, which the
+        // function fills in (`num_buffers` stays 0).
+        to_result(unsafe {
+            bindings::virtio_net_hdr_from_skb(self.as_raw(), core::ptr::from_mut(&mut hdr).cast(), true)
+        })?;
+        Ok(VnetHdr(hdr))
+    }
+
+    /// Applies offload metadata that came with a frame from a process to its packet
+    /// (`virtio_net_hdr_to_skb()`): the checksum to fill in and the GSO type and size, after
+    /// checking them against the packet. `EINVAL` if they do not fit it.
+    pub fn apply_vnet_hdr(&mut self, hdr: &VnetHdr) -> Result {
+        // SAFETY: We own the skb; `hdr` starts with a valid `virtio_net_hdr`.
+        to_result(unsafe {
+            bindings::virtio_net_hdr_to_skb(self.as_raw(), core::ptr::from_ref(&hdr.0).cast(), true)
+        })
+        .map_err(|_| EINVAL)
     }
 
     /// Builds a packet for reception on `dev` from the concatenation of `parts`.
@@ -237,47 +351,10 @@ impl SkBuff {
         self.len() == 0
     }
 
-    /// Returns the length of the non-linear data (`skb->data_len`).
-    pub fn data_len(&self) -> u32 {
+    /// Returns whether the packet has data outside of the linear area (`skb_is_nonlinear()`).
+    fn is_nonlinear(&self) -> bool {
         // SAFETY: The skb is valid and we own it.
-        unsafe { (*self.as_raw()).data_len }
-    }
-
-    /// Returns the length of the linear data (`skb_headlen()`).
-    pub fn headlen(&self) -> u32 {
-        // SAFETY: The skb is valid.
-        unsafe { bindings::skb_headlen(self.as_raw()) }
-    }
-
-    /// Returns whether the packet has data outside of the linear area.
-    pub fn is_nonlinear(&self) -> bool {
-        self.data_len() != 0
-    }
-
-    /// Returns the linear data of the packet (`skb->data`, `skb_headlen()` bytes).
-    pub fn data(&self) -> &[u8] {
-        let len = self.headlen() as usize;
-        // SAFETY: `skb->data` points to `skb_headlen()` readable bytes while we own the skb; they
-        // are not written by anyone else (shared heads of clones are read-only).
-        unsafe { core::slice::from_raw_parts((*self.as_raw()).data, len) }
-    }
-
-    /// Returns the transmit queue selected for the packet (`skb_get_queue_mapping()`).
-    pub fn queue_mapping(&self) -> u16 {
-        // SAFETY: The skb is valid and we own it.
-        unsafe { (*self.as_raw()).queue_mapping }
-    }
-
-    /// Returns the number of page fragments.
-    pub fn nr_frags(&self) -> usize {
-        // SAFETY: The skb is valid.
-        usize::from(unsafe { (*bindings::skb_shinfo(self.as_raw())).nr_frags })
-    }
-
-    /// Returns whether the packet has a list of fragment skbs (`skb_has_frag_list()`).
-    pub fn has_frag_list(&self) -> bool {
-        // SAFETY: The skb is valid.
-        unsafe { bindings::skb_has_frag_list(self.as_raw()) }
+        unsafe { (*self.as_raw()).data_len != 0 }
     }
 
     /// Returns whether the packet is a GSO packet (`skb_is_gso()`).
@@ -286,14 +363,8 @@ impl SkBuff {
         unsafe { bindings::skb_is_gso(self.as_raw()) }
     }
 
-    /// Returns the GSO segment size (`skb_shinfo(skb)->gso_size`).
-    pub fn gso_size(&self) -> u16 {
-        // SAFETY: The skb is valid.
-        unsafe { (*bindings::skb_shinfo(self.as_raw())).gso_size }
-    }
-
     /// Makes the packet linear (`skb_linearize()`). May fail with `ENOMEM`.
-    pub fn linearize(&mut self) -> Result {
+    fn linearize(&mut self) -> Result {
         // SAFETY: We own the skb.
         to_result(unsafe { bindings::skb_linearize(self.as_raw()) })
     }
@@ -334,22 +405,6 @@ impl SkBuff {
             it = unsafe { (*it).__bindgen_anon_1.__bindgen_anon_1.next };
         }
         false
-    }
-
-    /// Calls `f` with every contiguous data segment of the packet, in order: the linear part,
-    /// every page fragment (mapped one page at a time if needed, like `skb_frag_foreach_page()`,
-    /// so this works with high memory), then the same for each skb of the fragment list.
-    ///
-    /// Packets whose fragments may be modified concurrently (zero-copy or shared fragments) or
-    /// with nested fragment lists are linearised first (`skb_linearize()`), so this may fail
-    /// with `ENOMEM`. Fails with `EFAULT` for unreadable (device memory) fragments. Empty
-    /// segments are skipped. If `f` returns an error, the walk stops and the error is returned.
-    pub fn for_each_segment(&mut self, mut f: impl FnMut(&[u8]) -> Result) -> Result {
-        if self.needs_linearize() {
-            self.linearize()?;
-        }
-        // SAFETY: We own the skb and its fragments are stable (checked above).
-        unsafe { Self::walk(self.as_raw(), &mut f, true) }
     }
 
     /// Calls `f` once with all the data segments of the packet, as a slice of slices (an iovec):
@@ -493,25 +548,6 @@ impl SkBuff {
         Ok(())
     }
 
-    /// Returns the protocol (`skb->protocol`) in host byte order, e.g. `0x0800` for IPv4.
-    pub fn protocol(&self) -> u16 {
-        // SAFETY: The skb is valid.
-        u16::from_be(unsafe { bindings::skb_get_protocol(self.as_raw()) })
-    }
-
-    /// Returns the packet type (`skb->pkt_type`).
-    pub fn pkt_type(&self) -> PacketType {
-        // SAFETY: The skb is valid.
-        let t = unsafe { bindings::skb_get_pkt_type(self.as_raw()) };
-        match u32::from(t) {
-            bindings::PACKET_HOST => PacketType::Host,
-            bindings::PACKET_BROADCAST => PacketType::Broadcast,
-            bindings::PACKET_MULTICAST => PacketType::Multicast,
-            bindings::PACKET_OTHERHOST => PacketType::OtherHost,
-            _ => PacketType::Other(t),
-        }
-    }
-
     /// Returns the checksum state (`skb->ip_summed`).
     pub fn ip_summed(&self) -> ChecksumState {
         // SAFETY: The skb is valid.
@@ -536,11 +572,9 @@ impl SkBuff {
         to_result(unsafe { bindings::skb_checksum_help(self.as_raw()) })
     }
 
-    /// Returns the Ethernet header (`eth_hdr()`), if the MAC header is set and linear.
-    ///
-    /// On transmission the MAC header is set by the core; on reception it is set by
-    /// [`SkBuff::eth_type_trans`].
-    pub fn eth_header(&self) -> Option<&[u8; ETH_HLEN]> {
+    /// Returns the destination MAC address of a packet whose MAC header is set (on
+    /// transmission by the core, on reception by [`SkBuff::eth_type_trans`]) and linear.
+    pub fn eth_dest(&self) -> Option<MacAddr> {
         let skb = self.as_raw();
         // SAFETY: The skb is valid.
         if !unsafe { bindings::skb_mac_header_was_set(skb) } {
@@ -548,44 +582,25 @@ impl SkBuff {
         }
         // SAFETY: The skb is valid and its MAC header is set.
         let (mac, head, tail) = unsafe {
-            (
-                bindings::skb_mac_header(skb),
-                (*skb).head,
-                bindings::skb_tail_pointer(skb),
-            )
+            (bindings::skb_mac_header(skb), (*skb).head, bindings::skb_tail_pointer(skb))
         };
         if (mac as usize) < (head as usize) || (mac as usize).checked_add(ETH_HLEN)? > tail as usize
         {
             return None;
         }
+        let mut addr = [0u8; ETH_ALEN];
         // SAFETY: The header lies within the linear buffer, which is readable while we own the
         // skb and not written by others.
-        Some(unsafe { &*mac.cast::<[u8; ETH_HLEN]>() })
-    }
-
-    /// Returns the destination MAC address from the Ethernet header, see
-    /// [`SkBuff::eth_header`].
-    pub fn eth_dest(&self) -> Option<MacAddr> {
-        let hdr = self.eth_header()?;
-        let mut addr = [0u8; ETH_ALEN];
-        addr.copy_from_slice(&hdr[..ETH_ALEN]);
-        Some(addr)
-    }
-
-    /// Returns the source MAC address from the Ethernet header, see [`SkBuff::eth_header`].
-    pub fn eth_source(&self) -> Option<MacAddr> {
-        let hdr = self.eth_header()?;
-        let mut addr = [0u8; ETH_ALEN];
-        addr.copy_from_slice(&hdr[ETH_ALEN..2 * ETH_ALEN]);
+        addr.copy_from_slice(unsafe { core::slice::from_raw_parts(mac, ETH_ALEN) });
         Some(addr)
     }
 
     /// Determines the protocol and packet type of a received Ethernet frame, sets `skb->dev`
     /// to `dev` and pulls the Ethernet header (`eth_type_trans()`).
     ///
-    /// Returns the protocol in host byte order. Fails with `EINVAL` (leaving the packet
-    /// untouched) if the packet is shorter than an Ethernet header.
-    pub fn eth_type_trans(&mut self, dev: &Device) -> Result<u16> {
+    /// Fails with `EINVAL` (leaving the packet untouched) if the packet is shorter than an
+    /// Ethernet header.
+    pub fn eth_type_trans(&mut self, dev: &Device) -> Result {
         // SAFETY: We own the skb.
         if !unsafe { bindings::pskb_may_pull(self.as_raw(), ETH_HLEN as c_uint) } {
             return Err(EINVAL);
@@ -594,24 +609,35 @@ impl SkBuff {
         let proto = unsafe { bindings::eth_type_trans(self.as_raw(), dev.as_raw()) };
         // SAFETY: We own the skb.
         unsafe { bindings::skb_set_protocol(self.as_raw(), proto) };
-        Ok(u16::from_be(proto))
+        Ok(())
     }
 
-    /// Detaches the packet from its owning socket (`skb_orphan()`).
-    pub fn orphan(&mut self) {
+    /// Detaches a transmitted packet from the local stack before it is queued for an indefinite
+    /// time, like tun does: copies zero-copy data out of the sender's pages
+    /// (`skb_orphan_frags_rx()`, which may fail with `ENOMEM`), frees its socket's claim on it
+    /// (`skb_orphan()`, so that the socket's send buffer does not wait for a reader), its
+    /// conntrack entry (`nf_reset_ct()`) and its route (`skb_dst_drop()`). Take the transmit
+    /// timestamp before: it goes to the socket.
+    pub fn detach_from_stack(&mut self) -> Result {
+        // SAFETY: We own the skb; atomic context is fine with `GFP_ATOMIC`.
+        to_result(unsafe { bindings::skb_orphan_frags_rx(self.as_raw(), GFP_ATOMIC.as_raw()) })?;
         // SAFETY: We own the skb.
-        unsafe { bindings::skb_orphan(self.as_raw()) };
+        unsafe {
+            bindings::skb_orphan(self.as_raw());
+            bindings::nf_reset_ct(self.as_raw());
+            bindings::skb_dst_drop(self.as_raw());
+        }
+        Ok(())
     }
 
-    /// Clears the state that must not cross a forwarding boundary (`skb_scrub_packet()`);
-    /// `xnet` additionally clears the state that must not cross network namespaces.
-    pub fn scrub(&mut self, xnet: bool) {
-        // SAFETY: We own the skb.
-        unsafe { bindings::skb_scrub_packet(self.as_raw(), xnet) };
+    /// Returns the transmit queue the core picked for the packet (`skb_get_queue_mapping()`).
+    pub fn queue_mapping(&self) -> u16 {
+        // SAFETY: The skb is valid and we own it.
+        unsafe { (*self.as_raw()).queue_mapping }
     }
 
     /// Records a software transmit timestamp if requested (`skb_tx_timestamp()`); to be called
-    /// in [`crate::net::device::DeviceOps::start_xmit`] right before handing the packet over.
+    /// in [`crate::net::device::DeviceOps::start_xmit`] right before the packet is handed over.
     pub fn tx_timestamp(&mut self) {
         // SAFETY: We own the skb.
         unsafe { bindings::skb_tx_timestamp(self.as_raw()) };
@@ -620,7 +646,7 @@ impl SkBuff {
     /// Passes a received packet to the network stack as received on `dev` (`netif_rx()`).
     /// Usable in any context.
     ///
-    /// The packet must have gone through [`SkBuff::eth_type_trans`] (or [`SkBuff::forward`]);
+    /// The packet must have gone through [`SkBuff::eth_type_trans`];
     /// otherwise (no MAC header) it is dropped and `EINVAL` is returned. Returns `ENOBUFS` if the
     /// stack dropped the packet (`NET_RX_DROP`).
     pub fn netif_rx(self, dev: &Device) -> Result {
@@ -642,16 +668,14 @@ impl SkBuff {
 
     /// Prepares a packet transmitted on `from` to be received on `to` (`__dev_forward_skb()`):
     /// checks that `to` is up and the packet fits its MTU, scrubs the packet (across namespaces
-    /// if needed) and calls `eth_type_trans()` for `to`. The result can then be passed to
-    /// [`SkBuff::netif_rx`] on `to`.
+    /// if needed) and calls `eth_type_trans()` for `to`.
     ///
-    /// On failure the packet is freed, `to`'s `rx_dropped` counter is incremented, and `EINVAL`
-    /// is returned.
-    pub fn forward(self, from: &Device, to: &Device) -> Result<SkBuff> {
+    /// On failure the packet is freed and `EINVAL` is returned; if the core refused it, it
+    /// counted it in `to`'s `rx_dropped`.
+    fn forward(self, from: &Device, to: &Device) -> Result<SkBuff> {
         let skb = self.as_raw();
         // SAFETY: We own the skb.
         if !unsafe { bindings::pskb_may_pull(skb, ETH_HLEN as c_uint) } {
-            to.core_stats_rx_dropped_inc();
             return Err(EINVAL);
         }
         // SAFETY: We own the skb and `from` is a valid device.
@@ -667,8 +691,9 @@ impl SkBuff {
         Ok(unsafe { SkBuff::from_raw(raw) })
     }
 
-    /// Forwards a packet transmitted on `from` to the receive path of `to`
-    /// (`dev_forward_skb()`), i.e. [`SkBuff::forward`] followed by [`SkBuff::netif_rx`].
+    /// Forwards a packet transmitted on `from` to the receive path of `to`, without copying it
+    /// (`dev_forward_skb()`, as veth does): the packet is scrubbed when it crosses namespaces,
+    /// checked against `to`'s state and MTU, and queued with `netif_rx()`.
     ///
     /// Returns `EINVAL` or `ENOBUFS` if the packet was dropped.
     pub fn dev_forward(self, from: &Device, to: &Device) -> Result {

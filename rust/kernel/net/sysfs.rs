@@ -1,33 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! sysfs attributes of network devices: a driver-specific group under
-//! `/sys/class/net/<dev>/<group>/` (`net_device::sysfs_groups`).
+//! `/sys/class/net/<dev>/<group>/` (`net_device::sysfs_groups`), declared by
+//! [`DeviceOps::SYSFS_GROUP`] and [`DeviceOps::SYSFS_ATTRIBUTES`].
 //!
 //! C headers: [`include/linux/sysfs.h`](srctree/include/linux/sysfs.h),
 //! [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
-use crate::net::device::{reg_state, DeviceOps, TypedDevice, Unregistered};
+use crate::net::device::{reg_state, DeviceOps, TypedDevice};
 use crate::net::rtnl::Rtnl;
 use crate::prelude::*;
 use crate::str::CStr;
 use core::marker::PhantomData;
 
-/// The largest number of attributes in a group.
-pub const MAX_ATTRIBUTES: usize = 8;
-
 /// Size of the buffer `show` writes to (`PAGE_SIZE`).
 const SHOW_BUF_SIZE: usize = crate::page::PAGE_SIZE;
 
-/// One attribute of an [`AttributeGroup`]: a file in the group's directory.
+/// One attribute: a file in the group's directory.
 #[derive(Clone, Copy)]
 pub struct Attribute {
     /// The file name.
     pub name: &'static CStr,
-    /// Permissions: `0o444` for read-only, `0o644` for read-write.
+    /// Permissions: `0o444` for read-only, `0o644` for read-write (stores still need
+    /// `CAP_NET_ADMIN` over the device's namespace).
     pub mode: u16,
 }
 
-/// The buffer that [`AttributeGroup::show`] writes a value into (one page).
+/// The buffer that [`DeviceOps::sysfs_show`] writes a value into (one page).
 ///
 /// # Invariants
 ///
@@ -52,186 +51,185 @@ impl ShowBuffer<'_> {
         self.len += data.len();
         Ok(())
     }
+}
 
-    /// Returns the number of bytes written so far.
-    pub fn len(&self) -> usize {
-        self.len
-    }
+/// A `struct device_attribute` of device type `T`, with its index in
+/// [`DeviceOps::SYSFS_ATTRIBUTES`] beside it: the callbacks find it from the attribute pointer
+/// sysfs gives them (`container_of`), without looking up names.
+#[doc(hidden)]
+#[repr(C)]
+pub struct Attr<T> {
+    /// The C attribute; must stay the first field.
+    pub attr: bindings::device_attribute,
+    index: usize,
+    _p: PhantomData<T>,
+}
 
-    /// Returns whether nothing was written yet.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
+/// The attributes of device type `T`, a static declared by [`crate::net_device_type!`].
+#[doc(hidden)]
+#[repr(transparent)]
+pub struct Attrs<T, const N: usize>(pub [Attr<T>; N]);
+
+// SAFETY: Immutable after initialisation; only holds pointers to static strings and functions.
+unsafe impl<T, const N: usize> Sync for Attrs<T, N> {}
+
+impl<T: DeviceOps, const N: usize> Attrs<T, N> {
+    /// The attributes of `T`; `N` must be `T::SYSFS_ATTRIBUTES.len()`.
+    pub const fn new() -> Self {
+        assert!(N == T::SYSFS_ATTRIBUTES.len());
+        // SAFETY: All-zeroes is a valid `device_attribute` (no name, no callbacks).
+        let mut out: [Attr<T>; N] = unsafe { core::mem::zeroed() };
+        let mut i = 0;
+        while i < N {
+            let a = &T::SYSFS_ATTRIBUTES[i];
+            out[i].attr.attr.name = crate::str::as_char_ptr_in_const_context(a.name);
+            out[i].attr.attr.mode = a.mode;
+            out[i].attr.__bindgen_anon_1.show = Some(show::<T>);
+            out[i].attr.__bindgen_anon_2.store =
+                if a.mode & 0o222 != 0 { Some(store::<T>) } else { None };
+            out[i].index = i;
+            i += 1;
+        }
+        Self(out)
     }
 }
 
-impl core::fmt::Write for ShowBuffer<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        self.write_bytes(s.as_bytes()).map_err(|_| core::fmt::Error)
+/// The NULL-terminated array of pointers to the attributes of a group (`M` = their number + 1).
+#[doc(hidden)]
+#[repr(transparent)]
+pub struct AttrPtrs<const M: usize>([*mut bindings::attribute; M]);
+
+// SAFETY: Immutable after initialisation; only holds pointers to statics.
+unsafe impl<const M: usize> Sync for AttrPtrs<M> {}
+
+impl<const M: usize> AttrPtrs<M> {
+    /// All NULL.
+    pub const EMPTY: Self = Self([core::ptr::null_mut(); M]);
+
+    /// Sets entry `i` to the attribute `a`.
+    pub const fn set(&mut self, i: usize, a: &'static bindings::device_attribute) {
+        self.0[i] = (&raw const a.attr).cast_mut();
+    }
+
+    /// The array, for [`Group::new`].
+    pub const fn as_ptr(&'static self) -> *const *mut bindings::attribute {
+        self.0.as_ptr()
     }
 }
 
-/// A group of sysfs attributes of a network device of type `Self`, shown in
-/// `/sys/class/net/<dev>/<NAME>/`. Install it with [`Unregistered::set_sysfs_group`].
-///
-/// The files appear when the device is registered and disappear when it is unregistered; they
-/// follow the device into other network namespaces.
-pub trait AttributeGroup: DeviceOps {
-    /// The name of the group's directory.
-    const NAME: &'static CStr;
+/// A sysfs attribute group (`struct attribute_group`), a static declared by
+/// [`crate::net_device_type!`].
+#[doc(hidden)]
+#[repr(transparent)]
+pub struct Group(bindings::attribute_group);
 
-    /// The attributes, at most [`MAX_ATTRIBUTES`]. Their index in this slice is what
-    /// [`AttributeGroup::show`] and [`AttributeGroup::store`] get.
-    const ATTRIBUTES: &'static [Attribute];
+// SAFETY: Immutable; only holds pointers to statics.
+unsafe impl Sync for Group {}
 
-    /// Writes the value of attribute `index` into `buf`. Runs in process context, without RTNL.
-    fn show(dev: &TypedDevice<Self>, index: usize, buf: &mut ShowBuffer<'_>) -> Result;
+impl Group {
+    /// A group named `name` whose attributes are the NULL-terminated array `attrs`.
+    pub const fn new(name: &'static CStr, attrs: *const *mut bindings::attribute) -> Self {
+        // SAFETY: All-zeroes is a valid, empty `attribute_group`.
+        let mut g: bindings::attribute_group = unsafe { core::mem::zeroed() };
+        g.name = crate::str::as_char_ptr_in_const_context(name);
+        g.__bindgen_anon_2.attrs = attrs.cast_mut();
+        Self(g)
+    }
 
-    /// Sets attribute `index` from `data` (what user space wrote, at most one page, trailing
-    /// newline included). Runs in process context with RTNL held, on a registered device.
-    fn store(dev: &TypedDevice<Self>, rtnl: &Rtnl, index: usize, data: &[u8]) -> Result {
-        let _ = (dev, rtnl, index, data);
-        Err(EACCES)
+    pub(crate) fn as_raw(&'static self) -> *const bindings::attribute_group {
+        &self.0
     }
 }
 
-/// Finds the index of the attribute of `T` that `attr` describes.
-///
+impl<T, const N: usize> Attrs<T, N> {
+    /// Attribute `i`, for [`AttrPtrs::set`].
+    pub const fn attr(&'static self, i: usize) -> &'static bindings::device_attribute {
+        &self.0[i].attr
+    }
+}
+
 /// # Safety
 ///
-/// `attr` must point to a `device_attribute` built by [`Tables<T>`].
-unsafe fn attr_index<T: AttributeGroup>(attr: *mut bindings::device_attribute) -> Option<usize> {
-    // SAFETY: Per the safety requirements `attr` is valid and its name is one of
-    // `T::ATTRIBUTES`' names, a NUL-terminated string that lives forever.
-    let name = unsafe { CStr::from_char_ptr((*attr).attr.name) };
-    T::ATTRIBUTES
-        .iter()
-        .position(|a| a.name.to_bytes() == name.to_bytes())
+/// `attr` must be the `attr` field of an [`Attr<T>`].
+unsafe fn index_of<T>(attr: *mut bindings::device_attribute) -> usize {
+    // SAFETY: `attr` is the first field of a `#[repr(C)]` `Attr<T>`, see above.
+    unsafe { (*attr.cast::<Attr<T>>()).index }
 }
 
-/// The static sysfs tables for the [`AttributeGroup`] `T`.
-struct Tables<T>(PhantomData<T>);
-
-impl<T: AttributeGroup> Tables<T> {
-    const ATTRS: [bindings::device_attribute; MAX_ATTRIBUTES] = {
-        assert!(T::ATTRIBUTES.len() <= MAX_ATTRIBUTES, "too many sysfs attributes");
-        let mut out: [bindings::device_attribute; MAX_ATTRIBUTES] = pin_init::zeroed();
-        let mut i = 0;
-        while i < T::ATTRIBUTES.len() {
-            out[i].attr.name = crate::str::as_char_ptr_in_const_context(T::ATTRIBUTES[i].name);
-            out[i].attr.mode = T::ATTRIBUTES[i].mode;
-            out[i].__bindgen_anon_1.show = Some(Self::show);
-            out[i].__bindgen_anon_2.store = if T::ATTRIBUTES[i].mode & 0o222 != 0 {
-                Some(Self::store)
-            } else {
-                None
-            };
-            i += 1;
-        }
-        out
-    };
-
-    /// NULL-terminated array of pointers to the attributes.
-    const PTRS: [*mut bindings::attribute; MAX_ATTRIBUTES + 1] = {
-        let attrs: &'static [bindings::device_attribute; MAX_ATTRIBUTES] = &Self::ATTRS;
-        let mut out = [core::ptr::null_mut(); MAX_ATTRIBUTES + 1];
-        let mut i = 0;
-        while i < T::ATTRIBUTES.len() {
-            out[i] = (&raw const attrs[i].attr).cast_mut();
-            i += 1;
-        }
-        out
-    };
-
-    const GROUP: bindings::attribute_group = {
-        let ptrs: &'static [*mut bindings::attribute; MAX_ATTRIBUTES + 1] = &Self::PTRS;
-        let mut g: bindings::attribute_group = pin_init::zeroed();
-        g.name = crate::str::as_char_ptr_in_const_context(T::NAME);
-        g.__bindgen_anon_2.attrs = ptrs.as_ptr().cast_mut();
-        g
-    };
-
-    const fn group() -> &'static bindings::attribute_group {
-        &Self::GROUP
+/// # Safety
+///
+/// Called by sysfs for a file of the group of a device set up for `T`, with `buf` one page.
+unsafe extern "C" fn show<T: DeviceOps>(
+    dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *mut c_char,
+) -> isize {
+    // SAFETY: The device of a network device's sysfs files is the `dev` field of its
+    // `struct net_device`.
+    let ndev = unsafe { bindings::to_net_dev(dev) };
+    // SAFETY: The group is only installed on devices set up for `T` (by `setup_callback::<T>()`),
+    // whose private data is initialised before registration and freed only after unregistration
+    // removed the files and waited for active callbacks.
+    let tdev = unsafe { TypedDevice::<T>::from_raw(ndev) };
+    // SAFETY: sysfs calls us with an attribute of our group.
+    let index = unsafe { index_of::<T>(attr) };
+    // INVARIANT: sysfs hands `show` a page-sized buffer.
+    let mut out = ShowBuffer { buf: buf.cast(), len: 0, _p: PhantomData };
+    match T::sysfs_show(tdev, index, &mut out) {
+        Ok(()) => out.len as isize,
+        Err(e) => e.to_errno() as isize,
     }
+}
 
-    /// # Safety
-    ///
-    /// Called by sysfs for a file of the group of a device set up for `T`, with `buf` one page.
-    unsafe extern "C" fn show(
-        dev: *mut bindings::device,
-        attr: *mut bindings::device_attribute,
-        buf: *mut c_char,
-    ) -> isize {
-        // SAFETY: The device of a network device's sysfs files is the `dev` field of its
-        // `struct net_device`.
-        let ndev = unsafe { bindings::to_net_dev(dev) };
-        // SAFETY: The group is only installed on devices set up for `T` (see
-        // `Unregistered::set_sysfs_group`), whose private data is initialised before registration
-        // and freed only after unregistration removed the files and waited for active callbacks.
+/// # Safety
+///
+/// Called by sysfs for a file of the group of a device set up for `T`, with `count` bytes at
+/// `buf`.
+unsafe extern "C" fn store<T: DeviceOps>(
+    dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: As in `show`.
+    let ndev = unsafe { bindings::to_net_dev(dev) };
+    // SAFETY: sysfs calls us with an attribute of our group.
+    let index = unsafe { index_of::<T>(attr) };
+    // Like every net-sysfs store: CAP_NET_ADMIN over the device's namespace.
+    // SAFETY: The device is valid while its sysfs callbacks run; `nd_net` is only changed under
+    // RTNL when the device moves, and the namespace is alive while the device is in it.
+    let user_ns = unsafe { (*bindings::dev_net(ndev)).user_ns };
+    // SAFETY: `user_ns` is held by the namespace.
+    if !unsafe { bindings::ns_capable(user_ns, bindings::CAP_NET_ADMIN as i32) } {
+        return EPERM.to_errno() as isize;
+    }
+    // `netdev_group_rtnl_lock()` (`sysfs_rtnl_lock()` for a file of a group): takes RTNL,
+    // sleeping interruptibly, while letting an unregistration that waits for this callback go
+    // ahead, and fails if the device is being dismantled.
+    // SAFETY: `ndev` is valid during the callback; the group name is a static C string and
+    // `attr` is the attribute sysfs called us for.
+    let ret = unsafe {
+        bindings::netdev_group_rtnl_lock(ndev, T::SYSFS_GROUP.as_char_ptr(), &raw const (*attr).attr)
+    };
+    if ret != 0 {
+        return ret as isize;
+    }
+    // SAFETY: `ndev` is valid and RTNL is held.
+    let res = if unsafe { reg_state(ndev) } != bindings::netdev_reg_state_NETREG_REGISTERED {
+        Err(ENODEV)
+    } else {
+        // SAFETY: As in `show`; the device is registered.
         let tdev = unsafe { TypedDevice::<T>::from_raw(ndev) };
-        // SAFETY: sysfs calls us with an attribute of our group.
-        let Some(index) = (unsafe { attr_index::<T>(attr) }) else {
-            return EINVAL.to_errno() as isize;
-        };
-        // INVARIANT: sysfs hands `show` a zeroed page-sized buffer.
-        let mut out = ShowBuffer { buf: buf.cast(), len: 0, _p: PhantomData };
-        match T::show(tdev, index, &mut out) {
-            Ok(()) => out.len as isize,
-            Err(e) => e.to_errno() as isize,
-        }
-    }
-
-    /// # Safety
-    ///
-    /// Called by sysfs for a file of the group of a device set up for `T`, with `count` bytes at
-    /// `buf`.
-    unsafe extern "C" fn store(
-        dev: *mut bindings::device,
-        attr: *mut bindings::device_attribute,
-        buf: *const c_char,
-        count: usize,
-    ) -> isize {
-        // SAFETY: As in `show`.
-        let ndev = unsafe { bindings::to_net_dev(dev) };
-        // SAFETY: sysfs calls us with an attribute of our group.
-        let Some(index) = (unsafe { attr_index::<T>(attr) }) else {
-            return EINVAL.to_errno() as isize;
-        };
-        // Like net-sysfs: unregistration holds RTNL while it waits for this callback to finish,
-        // so only try to take it, and restart the system call if that fails.
-        // SAFETY: FFI call without requirements.
-        if unsafe { bindings::rtnl_trylock() } == 0 {
-            // SAFETY: FFI call without requirements; we are in a system call.
-            return unsafe { bindings::restart_syscall() } as isize;
-        }
-        // SAFETY: `ndev` is valid (see `show`) and RTNL is held.
-        let ret = if unsafe { reg_state(ndev) } != bindings::netdev_reg_state_NETREG_REGISTERED {
-            ENODEV.to_errno() as isize
-        } else {
-            // SAFETY: As in `show`; the device is registered.
-            let tdev = unsafe { TypedDevice::<T>::from_raw(ndev) };
-            // SAFETY: We hold RTNL until after the last use of `rtnl`.
-            let rtnl = unsafe { Rtnl::assume_held() };
-            // SAFETY: sysfs passes `count` readable bytes at `buf`, valid for this call.
-            let data = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
-            match T::store(tdev, rtnl, index, data) {
-                Ok(()) => count as isize,
-                Err(e) => e.to_errno() as isize,
-            }
-        };
-        // SAFETY: We took RTNL above.
-        unsafe { bindings::rtnl_unlock() };
-        ret
-    }
-}
-
-impl<T: AttributeGroup> Unregistered<'_, T> {
-    /// Installs the sysfs attribute group of `T`, created when the device is registered.
-    pub fn set_sysfs_group(&mut self) {
-        let dev = self.raw();
-        // SAFETY: We have exclusive access to the unregistered device. Slot 0 of `sysfs_groups`
-        // is the one for the driver's own group; `netdev_register_kobject()` appends the core's
-        // groups after it. The group is a constant in static memory.
-        unsafe { (*dev).sysfs_groups[0] = Tables::<T>::group() };
+        // SAFETY: RTNL is held until after the last use of `rtnl`.
+        let rtnl = unsafe { Rtnl::assume_held() };
+        // SAFETY: sysfs passes `count` readable bytes at `buf`, valid for this call.
+        let data = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+        T::sysfs_store(tdev, rtnl, index, data)
+    };
+    // SAFETY: `netdev_group_rtnl_lock()` took RTNL above.
+    unsafe { bindings::rtnl_unlock() };
+    match res {
+        Ok(()) => count as isize,
+        Err(e) => e.to_errno() as isize,
     }
 }

@@ -9,7 +9,7 @@ moddir=/lib/modules/$(uname -r)
 # virtme-ng mounts its own read-only /lib/modules in the guest: put a
 # scratch one over it (the guest is thrown away after the run).
 mount -t tmpfs virtif-modules /lib/modules || skip "cannot mount a scratch /lib/modules"
-trap 'umount /lib/modules 2>/dev/null; cleanup' EXIT
+on_exit 'umount /lib/modules 2>/dev/null'
 mkdir -p "$moddir/extra" || fail "mkdir $moddir"
 cp "$VIRTIF_KO" "$moddir/extra/" && depmod -a || fail "depmod"
 modinfo -F alias virtif | grep -qx rtnl-link-virtif || fail "no rtnl-link-virtif alias"

@@ -24,6 +24,7 @@ expect_write() { # expect_write RESULT DATA [FILE]
 virtif_load
 ip link add v1 type virtif && ip link add v2 type virtif || fail "ip link add"
 ip link add d0 type dummy || fail "dummy"
+on_exit "ip link del d0"
 [ -f $F ] || fail "$F missing"
 expect_eq "mode" "$(stat -c %a $F)" 644
 expect_eq "no linkstr yet" "$(cat $F)" ""

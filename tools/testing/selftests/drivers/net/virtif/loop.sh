@@ -7,22 +7,23 @@
 virtif_load
 netns_add_quiet lp
 ip link add vl type virtif || fail "ip link add"
-"$NL" set vl --linkstr loop || fail "set loop"
+set_linkstr vl loop
 ip link set vl netns lp
 ip -n lp link set vl up
 expect_eq carrier "$(ip netns exec lp cat /sys/class/net/vl/carrier)" 1
 own=$(ip netns exec lp cat /sys/class/net/vl/address)
-pcap=$(mktemp)
-ip netns exec lp tcpdump -i vl -U -n -w "$pcap" ether proto 0x88b5 2>/dev/null &
-tpid=$!
-wait_for 20 sh -c "ip netns exec lp ss -0 2>/dev/null | grep -q . || ip netns exec lp cat /proc/net/packet | awk 'NR>1' | grep -q ." || fail "tcpdump did not start"
-sleep 1
+pcap=$(mktemp) tlog=$(mktemp)
+on_exit "rm -f $pcap $tlog"
+bg ip netns exec lp tcpdump -i vl -U -n -w "$pcap" ether proto 0x88b5 2>"$tlog"
+tpid=$BG_PID
+wait_log 20 "$tlog" "listening on" || fail "tcpdump did not start: $(cat "$tlog")"
 r0=$(counter lp vl rx_packets)
 ip netns exec lp "$SENDETH" vl "$own" 3 --size 200 || fail sendeth
 ip netns exec lp "$SENDETH" vl ff:ff:ff:ff:ff:ff 2 || fail sendeth
 wait_for 10 test "$(counter lp vl rx_packets)" = $((r0 + 5)) || fail "rx_packets: $(counter lp vl rx_packets), want $((r0 + 5))"
-sleep 1
-kill -INT $tpid; wait $tpid
+captured() { [ "$(tcpdump -n -r "$pcap" 2>/dev/null | grep -c '^[0-9]')" -ge "$1" ]; }
+wait_for 10 captured 10
+bg_stop "$tpid" INT
 # One line per packet starts with its timestamp (unknown EtherTypes are
 # followed by hex dump lines).
 n=$(tcpdump -n -r "$pcap" 2>/dev/null | grep -c '^[0-9]')
@@ -32,5 +33,4 @@ expect_eq "frames seen by tcpdump (5 out, 5 back)" "$n" 10
 d0=$(counter lp vl rx_drop_foreign_unicast)
 ip netns exec lp "$SENDETH" vl 02:00:00:00:99:99 4 || fail sendeth
 expect_eq "looped foreign unicast dropped" "$(counter lp vl rx_drop_foreign_unicast)" $((d0 + 4))
-rm -f "$pcap"
 exit 0

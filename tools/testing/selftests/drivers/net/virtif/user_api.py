@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import virtif_uapi as U  # noqa: E402
 import virtif_user as vu  # noqa: E402
 
 IF = "u0"
@@ -99,6 +100,21 @@ def wait_operational(ifname=IF, t=10):
         time.sleep(0.02)
 
 
+def wait_drained(ifname=IF):
+    """Every frame sent so far has left the qdisc for the ring."""
+    import json
+    import time
+    end = time.monotonic() + 10
+    while True:
+        out = subprocess.run(["tc", "-s", "-j", "qdisc", "show", "dev", ifname],
+                             capture_output=True, text=True, check=True).stdout
+        if sum(q.get("qlen", 0) for q in json.loads(out or "[]")) == 0:
+            return
+        if time.monotonic() > end:
+            fail("the qdisc of %s did not drain" % ifname)
+        time.sleep(0.02)
+
+
 def wait_readable(fd, t=5):
     r, _, _ = select.select([fd], [], [], t)
     if not r:
@@ -119,7 +135,12 @@ def ioctl_attach(buf):
     fcntl.ioctl(fd, vu.VIRTIF_ATTACH, buf)
 
 expect_errno("attach: unknown flags", errno.EINVAL, ioctl_attach, vu.attach_struct(IF, 4))
-expect_errno("attach: reserved not 0", errno.EINVAL, ioctl_attach, vu.attach_struct(IF, 0, 1))
+expect_errno("attach: offloads without VIRTIF_F_VNET_HDR", errno.EINVAL, ioctl_attach,
+             vu.attach_struct(IF, 0, U.VIRTIF_OFFLOAD_CSUM))
+expect_errno("attach: unknown offloads", errno.EINVAL, ioctl_attach,
+             vu.attach_struct(IF, U.VIRTIF_F_VNET_HDR, 1 << 31))
+expect_errno("attach: TSO without checksum offload", errno.EINVAL, ioctl_attach,
+             vu.attach_struct(IF, U.VIRTIF_F_VNET_HDR, U.VIRTIF_OFFLOAD_TSO4))
 expect_errno("attach: no such interface", errno.ENODEV, ioctl_attach, vu.attach_struct("nosuch0"))
 expect_errno("attach: not virtif", errno.EINVAL, ioctl_attach, vu.attach_struct("lo"))
 expect_errno("attach: linkstr not user", errno.EINVAL, ioctl_attach, vu.attach_struct("l0"))
@@ -171,12 +192,18 @@ n = os.readv(fd, [a, b])
 if n != 300 or bytes(a) + bytes(b[:200]) != f3:
     fail("readv: got %d bytes" % n)
 ok("readv")
-# Blocking read wakes up when a frame comes.
+# Blocking read wakes up when a frame comes: the child sends once the parent
+# sleeps in read() (its state tells).
 os.set_blocking(fd, True)
+parent = os.getpid()
 pid = os.fork()
 if pid == 0:
     import time
-    time.sleep(0.5)
+    for _ in range(500):
+        with open("/proc/%d/stat" % parent) as f:
+            if f.read().split(") ", 1)[1].startswith("S"):
+                break
+        time.sleep(0.01)
     tx.send(frame(BCAST, 64, 4))
     os._exit(0)
 if os.read(fd, 2048) != frame(BCAST, 64, 4):
@@ -186,7 +213,12 @@ ok("blocking read woken by a frame")
 
 # --- write ------------------------------------------------------------------
 own = mac()
-rx, bad = stat("rx_packets"), ethstat("rx_drop_bad_length")
+def badlen():
+    """Frames refused for their length: too short or too long."""
+    return ethstat("rx_drop_runt") + ethstat("rx_drop_oversize")
+
+
+rx, bad = stat("rx_packets"), badlen()
 if os.write(fd, frame(own, 60)) != 60:
     fail("write")
 if stat("rx_packets") != rx + 1:
@@ -203,8 +235,10 @@ expect_errno("write: longer than MTU + header", errno.EINVAL, os.write, fd, fram
 expect_errno("write: longer than 64 KiB", errno.EINVAL, os.write, fd, frame(own, 65537))
 if stat("rx_packets") != rx + 3:
     fail("a refused frame reached the stack")
-if ethstat("rx_drop_bad_length") != bad + 3:
-    fail("refused frames are counted: rx_drop_bad_length %d, want %d" % (ethstat("rx_drop_bad_length"), bad + 3))
+if badlen() != bad + 3:
+    fail("refused frames are counted: rx_drop_runt + rx_drop_oversize %d, want %d" % (badlen(), bad + 3))
+if stat("rx_length_errors") < 3:
+    fail("rx_length_errors counts refused frames")
 ok("bad frames refused and counted")
 fu = ethstat("rx_drop_foreign_unicast")
 if os.write(fd, frame(bytes.fromhex("020000000001"), 60)) != 60:
@@ -228,8 +262,7 @@ det = ethstat("tx_drop_detached")
 tx.send(frame(BCAST, 60, 5))
 tx.send(frame(BCAST, 60, 6))
 wait_readable(fd)
-import time  # noqa: E402
-time.sleep(0.2)
+wait_drained()
 os.close(fd)
 if carrier() != "0":
     fail("carrier after close: want 0")
@@ -243,14 +276,14 @@ wait_operational()
 frames = [frame(BCAST, n, i) for i, n in enumerate((60, 61, 1514), 10)]
 for f in frames:
     tx.send(f)
-time.sleep(0.3)
+wait_drained()
 got = vu.parse_records(os.read(fd, 1 << 16))
 if got != frames:
     fail("batch read: got %d frames" % len(got))
 ok("batch read returns all queued frames as records")
 for f in frames:
     tx.send(f)
-time.sleep(0.3)
+wait_drained()
 one = os.read(fd, vu.HDR.size + vu.pad(61))  # room for the first record only
 if vu.parse_records(one) != frames[:1]:
     fail("batch read into a buffer for one record")
@@ -263,14 +296,14 @@ buf = vu.records([frame(own, 60), frame(own, 99), frame(own, 1000)])
 if os.write(fd, buf) != len(buf) or stat("rx_packets") != rx + 3:
     fail("batch write of 3 records")
 ok("batch write delivers every record")
-bad = ethstat("rx_drop_bad_length")
+bad = badlen()
 good, badrec = vu.records([frame(own, 60)]), vu.records([b"\x01" * 10])
 buf = good + badrec + vu.records([frame(own, 60)])
 n = os.write(fd, buf)
 if n != len(good) or stat("rx_packets") != rx + 4:
     fail("batch write with a bad second record: wrote %d, want %d" % (n, len(good)))
 expect_errno("batch write starting at the bad record", errno.EINVAL, os.write, fd, buf[n:])
-if ethstat("rx_drop_bad_length") != bad + 1 or stat("rx_packets") != rx + 4:
+if badlen() != bad + 1 or stat("rx_packets") != rx + 4:
     fail("bad record counted once, nothing of it delivered")
 expect_errno("batch write: truncated header", errno.EINVAL, os.write, fd, b"\0" * 4)
 expect_errno("batch write: length beyond the buffer", errno.EINVAL, os.write, fd, vu.HDR.pack(100, 0) + b"\0" * 50)

@@ -10,13 +10,9 @@
 virtif_load
 netns_add_quiet ub
 ip -n ub link add u0 type virtif || fail "add u0"
-ip netns exec ub "$NL" set u0 --linkstr user >/dev/null || fail "linkstr user"
+set_linkstr ub u0 user
 ip -n ub link set u0 txqueuelen 64 up || fail "u0 up"
 tmp=$(mktemp -d)
-carrier_is() { [ "$(ip netns exec ub cat /sys/class/net/u0/carrier)" = "$1" ]; }
-# The qdisc is activated after the carrier comes up, by the link-watch work
-# that also sets operstate; frames sent before would meet the noop qdisc.
-operational() { [ "$(ip netns exec ub cat /sys/class/net/u0/operstate)" = up ]; }
 
 # run_sink SINK_ARGS...: a reader that starts reading only once 1000 frames
 # were sent; sets sent, refused and got.
@@ -24,14 +20,13 @@ run_sink() {
 	rm -f "$tmp/go"
 	ip netns exec ub "$TESTDIR/virtif_user.py" sink u0 --wait-file "$tmp/go" --idle 3 "$@" >"$tmp/read" &
 	local pid=$!
-	wait_for 60 carrier_is 1 || fail "no carrier after attach"
-	wait_for 10 operational || fail "u0 not operational after attach"
+	expect_carrier ub u0 1
 	ip netns exec ub "$SENDETH" u0 ff:ff:ff:ff:ff:ff 1000 --report >"$tmp/sent" || fail "sendeth"
 	touch "$tmp/go"
 	wait "$pid" || fail "sink"
 	read -r sent refused <"$tmp/sent"
 	got=$(cat "$tmp/read")
-	wait_for 10 carrier_is 0 || fail "carrier after the reader closed"
+	expect_carrier ub u0 0
 }
 
 run_sink

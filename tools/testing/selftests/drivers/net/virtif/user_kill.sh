@@ -25,14 +25,16 @@ for round in 1 2 3 4 5; do
 	fa=$UPID
 	ubg flood-b.log ub ping -f -q -w 20 10.14.0.1
 	fb=$UPID
-	sleep 2
-	kill -0 "$TAP_PID" 2>/dev/null || fail "round $round: virtif-tap died on its own"
+	# Under traffic: frames flow both ways through virtif-tap.
+	expect_flowing ua vu tx_packets
+	expect_flowing ua vu rx_packets
+	dead "$TAP_PID" && fail "round $round: virtif-tap died on its own"
 	ustop "$TAP_PID" KILL
 	rc=$?
 	expect_eq "round $round: virtif-tap killed" "$rc" 137
 	expect_carrier ua vu 0
-	kill -INT "$fa" "$fb" 2>/dev/null
-	wait "$fa" "$fb"
+	ustop "$fa" INT
+	ustop "$fb" INT
 	# The tap went with the process.
 	wait_for 10 sh -c "! ip -n ub link show tu >/dev/null 2>&1" || fail "round $round: tap outlived virtif-tap"
 	info "round $round (${opt[*]:-single}): $(grep -h 'packets transmitted' "$UTMP"/flood-*.log | tr '\n' ' ')"

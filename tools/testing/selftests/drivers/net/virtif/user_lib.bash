@@ -3,82 +3,48 @@
 # (samples/ in the repository), sourced after lib.sh. Not a test itself:
 # run_tests and guest_runner.sh only pick up *.sh files.
 
-SAMPLES=${VIRTIF_SAMPLES:-$TOP/samples/target/release}
 VTAP=$SAMPLES/virtif-tap
 VUDP=$SAMPLES/virtif-udp
 
-# user_setup: skip unless the samples are built and the module has the user
-# backend; load the module.
+# user_setup: load the module, check /dev/virtif and the samples (make check
+# builds them: their absence is a failure, not a skip), make $UTMP with a
+# 3 MB file of random data ($UTMP/in, its SHA-256 in $UWANT).
 user_setup() {
 	[ -x "$VTAP" ] && [ -x "$VUDP" ] ||
-		skip "samples not built: run scripts/build-samples (looked in $SAMPLES)"
+		fail "samples not built: run scripts/build-samples (looked in $SAMPLES)"
 	virtif_load
-	if [ ! -c /dev/virtif ]; then
-		[ -e /sys/class/misc/virtif/dev ] || skip "virtif has no user backend (/dev/virtif)"
-		# No devtmpfs node (odd): make one.
-		mknod /dev/virtif c "$(cut -d: -f1 /sys/class/misc/virtif/dev)" \
-			"$(cut -d: -f2 /sys/class/misc/virtif/dev)" || fail "mknod /dev/virtif"
-	fi
+	[ -c /dev/virtif ] || fail "/dev/virtif missing after loading virtif"
 	UTMP=$(mktemp -d)
+	on_exit user_cleanup
 	head -c 3000000 /dev/urandom >"$UTMP/in"
 	UWANT=$(sha256sum <"$UTMP/in")
 }
-
-# Background processes (killed at exit, before lib.sh's cleanup removes the
-# namespaces and unloads the module).
-UPIDS=()
-UPID=
-# ubg LOG NS CMD...: run CMD in namespace NS in the background (ip netns
-# exec execs it: $UPID is CMD's own pid), output to $UTMP/LOG.
-ubg() {
-	local log=$1 ns=$2; shift 2
-	ip netns exec "$ns" "$@" >"$UTMP/$log" 2>&1 &
-	UPID=$!
-	UPIDS+=("$UPID")
-}
-# ustop PID [SIGNAL]: signal (default TERM) PID, wait, return its status.
-ustop() {
-	local rc p keep=()
-	kill -"${2:-TERM}" "$1" 2>/dev/null
-	{ wait "$1"; } 2>/dev/null # no "Killed" job notice
-	rc=$?
-	for p in "${UPIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	UPIDS=("${keep[@]}")
-	return $rc
-}
+# At exit (hook): show the programs' logs if the test failed.
 user_cleanup() {
-	local rc=$? p f
-	for p in "${UPIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	for p in "${UPIDS[@]}"; do wait "$p" 2>/dev/null; done
-	if [ "$rc" != 0 ] && [ "$rc" != "$KSFT_SKIP" ] && [ -n "${UTMP:-}" ]; then
+	local f
+	if [ "$rc" != 0 ] && [ "$rc" != "$KSFT_SKIP" ]; then
 		for f in "$UTMP"/*.log; do
 			[ -e "$f" ] || continue
 			echo "# --- $(basename "$f")"
 			sed 's/^/#   /' "$f"
 		done
 	fi
-	[ -z "${UTMP:-}" ] || rm -rf "$UTMP"
-	cleanup
+	rm -rf "$UTMP"
 }
-trap user_cleanup EXIT
 
-# carrier NS IF: 1, 0, or ? (interface down or missing).
-carrier() {
-	ip netns exec "$1" cat "/sys/class/net/$2/carrier" 2>/dev/null || echo "?"
+UPID=
+# ubg LOG NS CMD...: run CMD in namespace NS in the background (killed at
+# exit), output to $UTMP/LOG; CMD's pid in $UPID.
+ubg() {
+	local log=$1 ns=$2; shift 2
+	if [ "$ns" = - ]; then
+		bg "$@" >"$UTMP/$log" 2>&1
+	else
+		bg ip netns exec "$ns" "$@" >"$UTMP/$log" 2>&1
+	fi
+	UPID=$BG_PID
 }
-carrier_is() { [ "$(carrier "$1" "$2")" = "$3" ]; }
-operstate_is() { [ "$(ip netns exec "$1" cat "/sys/class/net/$2/operstate" 2>/dev/null)" = "$3" ]; }
-# expect_carrier NS IF 0|1: wait up to 10 s for it. For 1, also wait until
-# the interface is operational: the core activates the qdisc after the
-# carrier comes up, from the link-watch work that sets operstate, and
-# frames sent before that meet the noop qdisc.
-expect_carrier() {
-	wait_for 10 carrier_is "$1" "$2" "$3" ||
-		fail "carrier of $2 in $1: got '$(carrier "$1" "$2")', want '$3'"
-	[ "$3" = 1 ] || return 0
-	wait_for 10 operstate_is "$1" "$2" up ||
-		fail "$2 in $1 has carrier but is not operational"
-}
+ustop() { bg_stop "$@"; }
 
 # user_virtif NS IF ADDR/LEN: a virtif with linkstr user, created in NS, up.
 user_virtif() {
@@ -108,13 +74,12 @@ tap_start() {
 tcp_copy_ns() {
 	local srv
 	rm -f "$UTMP/out"
-	ip netns exec "$1" socat -u TCP4-LISTEN:5001,reuseaddr OPEN:"$UTMP/out",creat,trunc &
-	srv=$!
-	UPIDS+=("$srv")
-	wait_for 10 sh -c "ip netns exec $1 ss -ltn | grep -q :5001" || fail "socat did not listen"
+	bg ip netns exec "$1" socat -u TCP4-LISTEN:5001,reuseaddr OPEN:"$UTMP/out",creat,trunc
+	srv=$BG_PID
+	wait_for 10 listening "$1" 5001 || fail "socat did not listen"
 	timeout 120 ip netns exec "$2" socat -u FILE:"$UTMP/in" TCP4:"$3":5001 ||
 		fail "socat client to $3"
-	wait "$srv" || fail "socat server"
+	bg_wait "$srv" || fail "socat server"
 	expect_eq "TCP data to $3" "$(sha256sum <"$UTMP/out")" "$UWANT"
 }
 

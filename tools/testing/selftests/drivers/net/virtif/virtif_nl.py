@@ -1,12 +1,14 @@
 #!/usr/bin/env -S python3 -S
 # SPDX-License-Identifier: GPL-2.0
-"""Minimal rtnetlink client for virtif's IFLA_INFO_DATA attributes.
+"""Minimal rtnetlink client for virtif's IFLA_INFO_DATA attributes (the
+attribute numbers come from the uapi header, through uapi.json).
 
-iproute2 has no "virtif" link plugin, so this sets and reads the linkstr
-attribute directly and prints the kernel's extack message on errors.
+It sets and reads the linkstr attribute directly, creates pairs, and prints
+the kernel's extack message on errors, with nothing but Python:
 
   virtif_nl.py add NAME [--linkstr S | --linkstr-len N] [--address MAC]
-  virtif_nl.py set NAME  --linkstr S | --linkstr-len N
+                        [--peer NAME [--peer-netns-fd FD]]
+  virtif_nl.py set NAME  --linkstr S | --linkstr-len N | --peer NAME (refused)
   virtif_nl.py get NAME
 
 On success prints the result (get: the linkstr) and exits 0. On error prints
@@ -22,9 +24,13 @@ import sys
 RTM_NEWLINK, RTM_GETLINK, NLMSG_ERROR, NLMSG_DONE = 16, 18, 2, 3
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 1, 4, 0x200, 0x400
 NLM_F_ACK_TLVS = 0x200
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_LINKINFO = 1, 3, 18
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_LINKINFO, IFLA_NET_NS_FD = 1, 3, 18, 28
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
-IFLA_VIRTIF_LINKSTR = 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import virtif_uapi as U  # noqa: E402
+from fault import Fault  # noqa: E402
+
+IFLA_VIRTIF_LINKSTR, IFLA_VIRTIF_PEER = U.IFLA_VIRTIF_LINKSTR, U.IFLA_VIRTIF_PEER
 NLA_F_NESTED = 0x8000
 SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
 NLMSGERR_ATTR_MSG = 1
@@ -46,13 +52,24 @@ def parse_attrs(data):
     return out
 
 
+FAIL_NTH = 0
+FAULT_HIT = None
+
+
 def request(msg_type, flags, payload):
+    global FAULT_HIT
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
     s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
     s.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
     s.bind((0, 0))
     hdr = struct.pack("IHHII", 16 + len(payload), msg_type, flags | NLM_F_REQUEST, 1, 0)
+    if FAIL_NTH:
+        # The request is handled in this thread: its Nth fault-injection point fails.
+        fault = Fault()
+        fault.arm(FAIL_NTH)
     s.send(hdr + payload)
+    if FAIL_NTH:
+        FAULT_HIT = fault.disarm()
     replies = []
     while True:
         data = s.recv(65536)
@@ -79,10 +96,13 @@ def ifinfo(index=0):
     return struct.pack("BxHiII", socket.AF_UNSPEC, 0, index, 0, 0)
 
 
-def linkinfo(linkstr):
-    data = b""
+def linkinfo(linkstr, peer=None):
+    inner = b""
     if linkstr is not None:
-        data = attr(NLA_F_NESTED | IFLA_INFO_DATA, attr(IFLA_VIRTIF_LINKSTR, linkstr))
+        inner += attr(IFLA_VIRTIF_LINKSTR, linkstr)
+    if peer is not None:
+        inner += attr(IFLA_VIRTIF_PEER, peer)
+    data = attr(NLA_F_NESTED | IFLA_INFO_DATA, inner) if inner else b""
     return attr(NLA_F_NESTED | IFLA_LINKINFO, attr(IFLA_INFO_KIND, b"virtif\0") + data)
 
 
@@ -93,7 +113,14 @@ def main():
     p.add_argument("--linkstr")
     p.add_argument("--linkstr-len", type=int, help="use a linkstr of N 'x' bytes")
     p.add_argument("--address")
+    p.add_argument("--peer", help="create a peer of this name with the interface")
+    p.add_argument("--peer-netns-fd", type=int, help="in the namespace of this open file")
+    p.add_argument("--fail-nth", type=int, default=0,
+                   help="fail the Nth fault-injection point of the request; print "
+                        "'fault: hit|missed' after the result")
     a = p.parse_args()
+    global FAIL_NTH
+    FAIL_NTH = a.fail_nth
 
     linkstr = None
     if a.linkstr is not None:
@@ -102,15 +129,20 @@ def main():
         linkstr = b"x" * a.linkstr_len + b"\0"
 
     name = attr(IFLA_IFNAME, a.name.encode() + b"\0")
+    peer = None
+    if a.peer is not None:
+        peer = ifinfo() + attr(IFLA_IFNAME, a.peer.encode() + b"\0")
+        if a.peer_netns_fd is not None:
+            peer += attr(IFLA_NET_NS_FD, struct.pack("I", a.peer_netns_fd))
     if a.cmd == "add":
-        payload = ifinfo() + name + linkinfo(linkstr)
+        payload = ifinfo() + name + linkinfo(linkstr, peer)
         if a.address:
             payload += attr(IFLA_ADDRESS, bytes(int(x, 16) for x in a.address.split(":")))
         err, msg, _ = request(RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, payload)
     elif a.cmd == "set":
-        if linkstr is None:
-            p.error("set needs --linkstr or --linkstr-len")
-        err, msg, _ = request(RTM_NEWLINK, NLM_F_ACK, ifinfo() + name + linkinfo(linkstr))
+        if linkstr is None and peer is None:
+            p.error("set needs --linkstr, --linkstr-len or --peer")
+        err, msg, _ = request(RTM_NEWLINK, NLM_F_ACK, ifinfo() + name + linkinfo(linkstr, peer))
     else:
         err, msg, replies = request(RTM_GETLINK, 0, ifinfo() + name)
         if not err:
@@ -122,8 +154,9 @@ def main():
                 print(data.get(IFLA_VIRTIF_LINKSTR, b"").rstrip(b"\0").decode())
     if err:
         print(f"error: {errno.errorcode.get(err, '?')} ({err}): {msg}")
-        return 1
-    return 0
+    if FAULT_HIT is not None:
+        print("fault: " + ("hit" if FAULT_HIT else "missed"))
+    return 1 if err else 0
 
 
 if __name__ == "__main__":

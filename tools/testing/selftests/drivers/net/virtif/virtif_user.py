@@ -2,9 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """/dev/virtif from Python: the protocol of the user backend, for tests.
 
-  virtif_user.py attach IF [--batch] [--tx-drop]
-      attach and hold the file open until stdin closes or SIGTERM; prints
-      "attached" (or "error: ENAME") and flushes.
+  virtif_user.py attach IF [--batch] [--tx-drop] [--hold] [--fail-nth N]
+                           [--make-it-fail]
+      attach and hold the file open until stdin closes (with --hold: until
+      SIGTERM); prints "attached" (or "error: ENAME") and flushes. With
+      --fail-nth N the Nth fault-injection point of the attach fails
+      (/proc/self/fail-nth); with --make-it-fail the process is subject to
+      the configured fault injection (/proc/self/make-it-fail); either way
+      a second line tells whether the fault was hit: "fault: hit|missed".
   virtif_user.py sink IF [--delay S] [--wait-file F] [--idle S] [--batch]
                          [--tx-drop] [--rate N]
       attach, sleep S seconds (and until file F exists), then read frames (at
@@ -22,27 +27,39 @@ import struct
 import sys
 import time
 
-VIRTIF_ATTACH = 0x401876B0  # _IOW('v', 0xb0, struct virtif_attach)
-F_BATCH, F_TX_DROP = 1, 2
-HDR = struct.Struct("=II")  # struct virtif_frame
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import virtif_uapi as U  # noqa: E402
+from fault import Fault  # noqa: E402
+
+VIRTIF_ATTACH = U.VIRTIF_ATTACH
+F_BATCH, F_TX_DROP = U.VIRTIF_F_BATCH, U.VIRTIF_F_TX_DROP
+HDR = struct.Struct("=II")  # struct virtif_frame: len, flags
+assert HDR.size == U.sizeof_virtif_frame
+ALIGN = U.VIRTIF_FRAME_ALIGN
+MAX_FRAME = U.VIRTIF_MAX_FRAME
 
 
 def ename(e):
     return errno.errorcode.get(e.errno, str(e.errno))
 
 
-def attach_struct(ifname, flags=0, reserved=0):
-    return struct.pack("=16sII", ifname.encode(), flags, reserved)
+def attach_struct(ifname, flags=0, offloads=0):
+    buf = bytearray(U.sizeof_virtif_attach)
+    name = ifname.encode()
+    buf[U.offsetof_virtif_attach_ifname:U.offsetof_virtif_attach_ifname + len(name)] = name
+    struct.pack_into("=I", buf, U.offsetof_virtif_attach_flags, flags)
+    struct.pack_into("=I", buf, U.offsetof_virtif_attach_offloads, offloads)
+    return bytes(buf)
 
 
 def open_dev(nonblock=False):
     return os.open("/dev/virtif", os.O_RDWR | (os.O_NONBLOCK if nonblock else 0))
 
 
-def attach(ifname, flags=0, nonblock=False):
+def attach(ifname, flags=0, nonblock=False, offloads=0):
     fd = open_dev(nonblock)
     try:
-        fcntl.ioctl(fd, VIRTIF_ATTACH, attach_struct(ifname, flags))
+        fcntl.ioctl(fd, VIRTIF_ATTACH, attach_struct(ifname, flags, offloads))
     except OSError:
         os.close(fd)
         raise
@@ -50,7 +67,7 @@ def attach(ifname, flags=0, nonblock=False):
 
 
 def pad(n):
-    return (n + 7) & ~7
+    return (n + ALIGN - 1) & ~(ALIGN - 1)
 
 
 def records(frames):
@@ -74,13 +91,33 @@ def parse_records(buf):
 
 
 def cmd_attach(a):
+    import signal
     flags = (F_BATCH if a.batch else 0) | (F_TX_DROP if a.tx_drop else 0)
+    fd = open_dev()
+    buf = attach_struct(a.ifname, flags)
+    err = None
+    fault = Fault() if a.fail_nth or a.make_it_fail else None
+    if a.make_it_fail:
+        fault.make_it_fail(True)
+    if a.fail_nth:
+        fault.arm(a.fail_nth)
     try:
-        fd = attach(a.ifname, flags)
+        fcntl.ioctl(fd, VIRTIF_ATTACH, buf)
     except OSError as e:
-        print("error: " + ename(e), flush=True)
+        err = e
+    if a.fail_nth:
+        hit = fault.disarm()
+    if a.make_it_fail:
+        fault.make_it_fail(False)
+    print("error: " + ename(err) if err else "attached", flush=True)
+    if a.fail_nth:
+        print("fault: " + ("hit" if hit else "missed"), flush=True)
+    if err:
         return 1
-    print("attached", flush=True)
+    if a.hold:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while True:
+            signal.pause()
     sys.stdin.read()
     os.close(fd)
     return 0
@@ -100,7 +137,7 @@ def cmd_sink(a):
                 break
             continue
         try:
-            buf = os.read(fd, 1 << 20 if a.batch else 65536)
+            buf = os.read(fd, 1 << 20 if a.batch else MAX_FRAME)
         except BlockingIOError:
             continue
         if not buf:
@@ -122,6 +159,10 @@ def main():
         s.add_argument("ifname")
         s.add_argument("--batch", action="store_true")
         s.add_argument("--tx-drop", action="store_true")
+        if name == "attach":
+            s.add_argument("--hold", action="store_true")
+            s.add_argument("--fail-nth", type=int, default=0)
+            s.add_argument("--make-it-fail", action="store_true")
         if name == "sink":
             s.add_argument("--delay", type=float, default=0)
             s.add_argument("--idle", type=float, default=2)
