@@ -117,7 +117,9 @@ pub const VIRTIF_F_TX_DROP: u32 = uapi::VIRTIF_F_TX_DROP;
 pub const RECORD_HDR_LEN: usize = std::mem::size_of::<uapi::virtif_frame>();
 /// Records start at multiples of this (`VIRTIF_FRAME_ALIGN`).
 pub const RECORD_ALIGN: usize = uapi::VIRTIF_FRAME_ALIGN as usize;
-/// The largest frame a write accepts, whatever the MTU (`VIRTIF_MAX_FRAME`).
+/// The largest frame: the largest MTU, an Ethernet header and a VLAN tag
+/// (`VIRTIF_MAX_FRAME`); a read buffer of this size always takes the next
+/// frame.
 pub const MAX_FRAME: usize = uapi::VIRTIF_MAX_FRAME as usize;
 /// The smallest frame a write accepts: an Ethernet header.
 pub const MIN_FRAME: usize = 14;
@@ -156,7 +158,8 @@ mod tests {
         let req = nix::request_code_write!(b'v', 0xb0, std::mem::size_of::<VirtifAttach>());
         assert_eq!(req as u64, uapi::VIRTIF_ATTACH as u64);
         assert_eq!((VIRTIF_F_BATCH, VIRTIF_F_TX_DROP), (1, 2));
-        assert_eq!((RECORD_HDR_LEN, RECORD_ALIGN, MAX_FRAME), (8, 8, 65536));
+        assert_eq!((RECORD_HDR_LEN, RECORD_ALIGN, MAX_FRAME), (8, 8, 65553));
+        assert_eq!(uapi::VIRTIF_BATCH_MAX, 64);
         assert_eq!(IFNAME_MAX, 15);
     }
 }

@@ -34,8 +34,8 @@ use crate::records::{record_len, record_space};
 use crate::tap::Tap;
 use crate::{BatchBuf, BatchSent, Endpoint, MAX_FRAME};
 
-/// The largest frame a port reads: a virtif transmits at most MTU + 18
-/// bytes (65553); a tap may hand over a little more, which the virtif
+/// The room a port reads a frame into: a virtif transmits at most
+/// `MAX_FRAME` bytes; a tap may hand over a little more, which the virtif
 /// then refuses (counted).
 pub const FRAME_MAX: usize = MAX_FRAME + 64;
 

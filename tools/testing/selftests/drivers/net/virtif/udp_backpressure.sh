@@ -87,10 +87,9 @@ for mode in single batch; do
 	opt=()
 	[ $mode = batch ] && opt=(--batch)
 	rm -f "$UTMP/go"
-	ip netns exec ua "$TESTDIR/virtif_user.py" sink u0 --wait-file "$UTMP/go" --idle 3 \
-		>"$UTMP/sink.out" 2>"$UTMP/sink.log" &
-	sink=$!
-	UPIDS+=("$sink")
+	bg ip netns exec ua "$TESTDIR/virtif_user.py" sink u0 --wait-file "$UTMP/go" --idle 3 \
+		>"$UTMP/sink.out" 2>"$UTMP/sink.log"
+	sink=$BG_PID
 	# (Python starts slowly under TCG.)
 	wait_for 60 carrier_is ua u0 1 || fail "$mode: the underlay's reader did not attach"
 	expect_carrier ua u0 1
@@ -102,7 +101,7 @@ for mode in single batch; do
 		fail "$mode: sendeth"
 	read -r sent refused <"$UTMP/sent"
 	touch "$UTMP/go"
-	wait "$sink" || fail "$mode: sink"
+	bg_wait "$sink" || fail "$mode: sink"
 	got=$(cat "$UTMP/sink.out")
 	ustop "$pa" TERM || fail "$mode: virtif-udp exit status $?"
 	sed 's/^/# /' "$UTMP/full-a.log"

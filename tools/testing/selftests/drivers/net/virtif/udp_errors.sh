@@ -35,7 +35,6 @@ drop_count() {
 	n=$(sed -n "s/.*$2 \([0-9]\+\).*/\1/p" "$UTMP/$1" | tail -n1)
 	echo "${n:-0}"
 }
-dead() { ! kill -0 "$1" 2>/dev/null; }
 injected() { grep -c "fault_inject: .* -> $2" "$UTMP/$1"; }
 
 # start MODE RULES: virtif-udp for va (under the fault rules RULES, if
@@ -77,7 +76,7 @@ for mode in single batch; do
 	ip netns exec ub ping -c 3 -i 0.2 -W 1 -s 958 10.13.0.1 >/dev/null &&
 		fail "$mode: 1000-byte pings came back through a failing write"
 	check "$mode: ping after ENOMEM" ip netns exec ub ping -c 3 -i 0.2 -W 5 10.13.0.1
-	kill -0 "$pa" || fail "$mode: virtif-udp died of ENOMEM on /dev/virtif"
+	dead "$pa" && fail "$mode: virtif-udp died of ENOMEM on /dev/virtif"
 	stop "$mode: ENOMEM on /dev/virtif"
 	n=$(injected udp-a.log ENOMEM)
 	[ "$n" -ge 3 ] || fail "$mode: only $n ENOMEM injected"
@@ -95,7 +94,7 @@ for mode in single batch; do
 	sed 's/^/# /' "$UTMP/ping.out"
 	grep -q "6 packets transmitted, 2 received" "$UTMP/ping.out" ||
 		fail "$mode: want 2 of 6 pings through 4 failing sends"
-	kill -0 "$pa" || fail "$mode: virtif-udp died of a send error"
+	dead "$pa" && fail "$mode: virtif-udp died of a send error"
 	stop "$mode: ENOMEM/ENOBUFS on the socket"
 	expect_eq "$mode: ENOMEM injected" "$(injected udp-a.log ENOMEM)" 2
 	expect_eq "$mode: ENOBUFS injected" "$(injected udp-a.log ENOBUFS)" 2

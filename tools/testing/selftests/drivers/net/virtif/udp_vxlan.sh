@@ -63,11 +63,10 @@ expect_eq "va MTU after --set-mtu" "$(ip netns exec ua cat /sys/class/net/va/mtu
 check "ping ua -> Linux vxlan" ip netns exec ua ping -c 3 -i 0.2 -W 5 10.31.0.2
 check "ping Linux vxlan -> ua" ip netns exec ub ping -c 3 -i 0.2 -W 5 10.31.0.1
 # The outer source ports while the copies run.
-ip netns exec ub tcpdump -n -s 128 -i ve1 -w "$UTMP/vx.pcap" 'udp dst port 4789 and src host 10.30.0.1' \
-	>"$UTMP/tcpdump.log" 2>&1 &
-td=$!
-UPIDS+=("$td")
-wait_for 10 grep -q "listening on" "$UTMP/tcpdump.log" || fail "tcpdump did not start"
+bg ip netns exec ub tcpdump -n -s 128 -i ve1 -w "$UTMP/vx.pcap" 'udp dst port 4789 and src host 10.30.0.1' \
+	>"$UTMP/tcpdump.log" 2>&1
+td=$BG_PID
+wait_log 10 "$UTMP/tcpdump.log" "listening on" || fail "tcpdump did not start"
 s0=$SECONDS
 tcp_copy_ns ub ua 10.31.0.2
 tcp_copy_ns ua ub 10.31.0.1

@@ -41,8 +41,8 @@ for mode in single batch; do
 		ip -n ua link del vu || fail "del vu"
 	else
 		ip -n ua link del vu || fail "del vu"
-		wait_for 10 sh -c "! kill -0 $TAP_PID 2>/dev/null" || fail "$mode: virtif-tap still runs after del"
-		wait "$TAP_PID" || fail "$mode: virtif-tap exit status $? at end of file"
+		wait_for 10 dead "$TAP_PID" || fail "$mode: virtif-tap still runs after del"
+		bg_wait "$TAP_PID" || fail "$mode: virtif-tap exit status $? at end of file"
 		grep -q "end of file" "$UTMP/tap-vu.log" || fail "$mode: no end of file"
 	fi
 	sed 's/^/# /' "$UTMP/tap-vu.log"
@@ -60,7 +60,6 @@ done
 
 FAULT_SO=$TOP/samples/target/testing/fault_inject.so
 [ -e "$FAULT_SO" ] || fail "$FAULT_SO missing: run scripts/build-samples"
-dead() { ! kill -0 "$1" 2>/dev/null; }
 for mode in single batch; do
 	opt=()
 	[ $mode = batch ] && opt=(--batch)
@@ -96,7 +95,7 @@ for mode in single batch; do
 	ip netns exec ub ping -c 3 -i 0.2 -W 1 -s 958 10.11.0.1 >/dev/null &&
 		fail "$mode: 1000-byte pings came back through a failing write"
 	check "$mode: ping after ENOMEM" ip netns exec ub ping -c 3 -i 0.2 -W 5 10.11.0.1
-	kill -0 "$TAP_PID" || fail "$mode: virtif-tap died of ENOMEM on /dev/virtif"
+	dead "$TAP_PID" && fail "$mode: virtif-tap died of ENOMEM on /dev/virtif"
 	ustop "$TAP_PID" TERM || fail "$mode: virtif-tap exit status $? after ENOMEM"
 	sed 's/^/# /' "$UTMP/tap-vu.log"
 	n=$(grep -c "fault_inject: .* -> ENOMEM" "$UTMP/tap-vu.log")
