@@ -60,6 +60,6 @@ ubg udp-a.log ua "$VUDP" --virtif va --local 10.12.0.1:7000 --remote 10.12.0.2:7
 pa=$UPID
 expect_carrier ua va 1
 ip -n ua link del va || fail "del va"
-wait_for 10 sh -c "! kill -0 $pa 2>/dev/null" || fail "virtif-udp still runs after del"
-wait "$pa" || fail "virtif-udp exit status $? at end of file"
+wait_for 10 dead "$pa" || fail "virtif-udp still runs after del"
+bg_wait "$pa" || fail "virtif-udp exit status $? at end of file"
 exit 0
