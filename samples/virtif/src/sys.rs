@@ -9,17 +9,34 @@
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-/// `struct virtif_attach` from `uapi/linux/virtif.h`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct VirtifAttach {
-    pub(crate) ifname: [u8; 16],
-    pub(crate) flags: u32,
-    pub(crate) reserved: u32,
+/// The uAPI of `/dev/virtif`, generated at build time from
+/// `drivers/net/virtif/uapi/linux/virtif.h` by bindgen (see `build.rs`):
+/// every constant, struct and enum of the header whose name contains
+/// `virtif`, with the header's names (`VIRTIF_ATTACH`, `VIRTIF_F_BATCH`,
+/// `struct virtif_attach`, `struct virtif_frame`, ...). It lives in this
+/// module because generated code may contain `unsafe` (bindgen emits it for
+/// unions and bitfields).
+#[allow(
+    non_camel_case_types,
+    non_upper_case_globals,
+    non_snake_case,
+    dead_code,
+    missing_docs,
+    clippy::all
+)]
+pub mod uapi {
+    include!(concat!(env!("OUT_DIR"), "/virtif_uapi.rs"));
 }
 
-// VIRTIF_ATTACH = _IOW('v', 0xb0, struct virtif_attach)
-nix::ioctl_write_ptr!(virtif_attach_raw, b'v', 0xb0, VirtifAttach);
+pub(crate) use uapi::virtif_attach as VirtifAttach;
+
+// VIRTIF_ATTACH: the request number the header defines (_IOW('v', 0xb0,
+// struct virtif_attach)), as clang evaluated it.
+nix::ioctl_write_ptr_bad!(
+    virtif_attach_raw,
+    uapi::VIRTIF_ATTACH as nix::sys::ioctl::ioctl_num_type,
+    VirtifAttach
+);
 
 /// `ioctl(fd, VIRTIF_ATTACH, arg)`.
 pub(crate) fn virtif_attach(fd: BorrowedFd<'_>, arg: &VirtifAttach) -> io::Result<()> {
@@ -65,4 +82,128 @@ pub(crate) fn tun_set_iff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Res
     unsafe { tunsetiff_raw(fd.as_raw_fd(), &mut ifr) }
         .map(drop)
         .map_err(io::Error::from)
+}
+
+/// `struct ifreq` with the `ifr_mtu` member of its union (40 bytes).
+#[repr(C)]
+struct IfReqMtu {
+    name: [u8; 16],
+    mtu: nix::libc::c_int,
+    _pad: [u8; 20],
+}
+
+fn ifreq_mtu(name: &str, mtu: i32) -> io::Result<IfReqMtu> {
+    if name.is_empty() || name.len() > 15 || name.contains('\0') {
+        return Err(io::Error::from_raw_os_error(nix::libc::EINVAL));
+    }
+    let mut ifr = IfReqMtu {
+        name: [0; 16],
+        mtu,
+        _pad: [0; 20],
+    };
+    ifr.name[..name.len()].copy_from_slice(name.as_bytes());
+    Ok(ifr)
+}
+
+nix::ioctl_readwrite_bad!(siocgifmtu_raw, nix::libc::SIOCGIFMTU, IfReqMtu);
+nix::ioctl_write_ptr_bad!(siocsifmtu_raw, nix::libc::SIOCSIFMTU, IfReqMtu);
+
+/// `ioctl(sock, SIOCGIFMTU, { name })`: the MTU of the interface `name`
+/// (in the socket's network namespace).
+pub(crate) fn if_get_mtu(sock: BorrowedFd<'_>, name: &str) -> io::Result<u32> {
+    let mut ifr = ifreq_mtu(name, 0)?;
+    // SAFETY: `sock` is open for the call; `ifr` is an initialised `struct
+    // ifreq` that outlives it, into which SIOCGIFMTU writes `ifr_mtu`.
+    unsafe { siocgifmtu_raw(sock.as_raw_fd(), &mut ifr) }.map_err(io::Error::from)?;
+    Ok(ifr.mtu as u32)
+}
+
+/// `ioctl(sock, SIOCSIFMTU, { name, mtu })`.
+pub(crate) fn if_set_mtu(sock: BorrowedFd<'_>, name: &str, mtu: u32) -> io::Result<()> {
+    let mtu = i32::try_from(mtu).map_err(|_| io::Error::from_raw_os_error(nix::libc::EINVAL))?;
+    let ifr = ifreq_mtu(name, mtu)?;
+    // SAFETY: `sock` is open for the call; `ifr` is an initialised `struct
+    // ifreq` that outlives it; SIOCSIFMTU only reads it.
+    unsafe { siocsifmtu_raw(sock.as_raw_fd(), &ifr) }
+        .map(drop)
+        .map_err(io::Error::from)
+}
+
+/// `setsockopt(fd, level, name, &value, sizeof(int))`.
+pub(crate) fn setsockopt_int(
+    fd: BorrowedFd<'_>,
+    level: nix::libc::c_int,
+    name: nix::libc::c_int,
+    value: nix::libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: `fd` is open for the call; the option value is an `int` that
+    // outlives the call, and its size is passed.
+    let r = unsafe {
+        nix::libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&value as *const nix::libc::c_int).cast(),
+            std::mem::size_of::<nix::libc::c_int>() as nix::libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `getsockopt(fd, level, name, &value, &len)` for an `int` option.
+pub(crate) fn getsockopt_int(
+    fd: BorrowedFd<'_>,
+    level: nix::libc::c_int,
+    name: nix::libc::c_int,
+) -> io::Result<nix::libc::c_int> {
+    let mut value: nix::libc::c_int = 0;
+    let mut len = std::mem::size_of::<nix::libc::c_int>() as nix::libc::socklen_t;
+    // SAFETY: `fd` is open for the call; `value` and `len` are valid for
+    // writes and outlive it; `len` says how much `value` holds.
+    let r = unsafe {
+        nix::libc::getsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&mut value as *mut nix::libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(value)
+}
+
+/// Attaches a classic BPF filter that drops every packet
+/// (`SO_ATTACH_FILTER` with `ret #0`): for a raw socket used only to send.
+pub(crate) fn attach_drop_all_filter(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let mut insn = [nix::libc::sock_filter {
+        code: (nix::libc::BPF_RET | nix::libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    }];
+    let prog = nix::libc::sock_fprog {
+        len: insn.len() as u16,
+        filter: insn.as_mut_ptr(),
+    };
+    // SAFETY: `fd` is open for the call; `prog` points to `insn`, both of
+    // which outlive the call; the kernel copies the program.
+    let r = unsafe {
+        nix::libc::setsockopt(
+            fd.as_raw_fd(),
+            nix::libc::SOL_SOCKET,
+            nix::libc::SO_ATTACH_FILTER,
+            (&prog as *const nix::libc::sock_fprog).cast(),
+            std::mem::size_of::<nix::libc::sock_fprog>() as nix::libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }

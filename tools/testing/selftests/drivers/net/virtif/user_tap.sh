@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # virtif-tap (samples/) carries a virtif with linkstr user in one namespace
-# to a tap in another: ping and a 3 MB TCP copy (towards the tap in
-# single-frame mode, from it in batch mode). The single-frame round ends with SIGTERM, the batch round with the
-# interface's deletion (end of file): virtif-tap exits 0 both times.
+# to a tap in another: ping and a 1 MB TCP copy (towards the tap in
+# single-frame mode, from it in batch mode). The single-frame round ends
+# with SIGTERM, the batch round with the interface's deletion (end of file):
+# virtif-tap exits 0 both times. Then the tap's deletion is a clean exit
+# too, and (in both modes) ENOMEM writing /dev/virtif (injected with the
+# samples' fault_inject.so) is a lost frame, counted, not the end.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/user_lib.bash"
 
 user_setup
 netns_add ua
 netns_add ub
+# 1 MB per TCP copy (tcp_copy_ns copies $UTMP/in): the test's time limit.
+head -c 1000000 /dev/urandom >"$UTMP/in"
+UWANT=$(sha256sum <"$UTMP/in")
 
 for mode in single batch; do
 	opt=()
@@ -24,7 +30,7 @@ for mode in single batch; do
 	else
 		tcp_copy_ns ua ub 10.11.0.1
 	fi
-	info "$mode: 3 MB TCP copy in $((SECONDS - s0)) s"
+	info "$mode: 1 MB TCP copy in $((SECONDS - s0)) s"
 	# A second attach while attached is refused: the sample must fail.
 	ip netns exec ua "$VTAP" --virtif vu --tap tu2 --create-tap "${opt[@]}" 2>"$UTMP/busy.log" &&
 		fail "$mode: second attach to vu succeeded"
@@ -42,13 +48,62 @@ for mode in single batch; do
 	sed 's/^/# /' "$UTMP/tap-vu.log"
 	to_tap=$(log_counter tap-vu.log "virtif->tap")
 	to_vif=$(log_counter tap-vu.log "tap->virtif")
-	# The data went one way (>2000 frames), the ACKs the other (fewer: GRO
+	# The data went one way (>700 frames), the ACKs the other (fewer: GRO
 	# and delayed ACKs).
 	data=$to_tap acks=$to_vif
 	[ $mode = batch ] && data=$to_vif acks=$to_tap
-	[ "${data:-0}" -gt 2000 ] && [ "${acks:-0}" -gt 100 ] ||
+	[ "${data:-0}" -gt 700 ] && [ "${acks:-0}" -gt 30 ] ||
 		fail "$mode: counters too low: virtif->tap '$to_tap', tap->virtif '$to_vif'"
 	wait_for 10 sh -c "! ip -n ub link show tu >/dev/null 2>&1" || fail "$mode: tap outlived virtif-tap"
 	subtest ok "user_tap: $mode mode"
+done
+
+FAULT_SO=$TOP/samples/target/testing/fault_inject.so
+[ -e "$FAULT_SO" ] || fail "$FAULT_SO missing: run scripts/build-samples"
+dead() { ! kill -0 "$1" 2>/dev/null; }
+for mode in single batch; do
+	opt=()
+	[ $mode = batch ] && opt=(--batch)
+	user_virtif ua vu 10.11.0.1/24
+
+	# The tap deleted under virtif-tap: exit 0 with a message (the same
+	# path in both modes: once is enough).
+	if [ $mode = batch ]; then
+		tap_start ua vu ub tu 10.11.0.2/24 02:00:00:11:00:02 "${opt[@]}"
+		check "$mode: ping before the tap goes" ip netns exec ua ping -c 2 -i 0.2 -W 5 10.11.0.2
+		ip -n ub link del tu || fail "$mode: del tu"
+		wait_for 10 dead "$TAP_PID" || fail "$mode: virtif-tap runs on without its tap"
+		ustop "$TAP_PID"
+		rc=$?
+		sed 's/^/# /' "$UTMP/tap-vu.log"
+		expect_eq "$mode: exit status when the tap is deleted" "$rc" 0
+		grep -q "tu is gone" "$UTMP/tap-vu.log" || fail "$mode: no message that tu is gone"
+		expect_carrier ua vu 0
+		subtest ok "user_tap: $mode: the tap's deletion is a clean exit"
+	fi
+
+	# ENOMEM on /dev/virtif for 1000-byte frames (1008 bytes as a record).
+	r=
+	for c in write writev; do
+		for len in 1000 1008; do
+			r+="${r:+;}call=$c,path=/dev/virtif,len=$len,errno=ENOMEM"
+		done
+	done
+	printf '#!/bin/sh\nexec env LD_PRELOAD="%s" VIRTIF_FAULT="%s" "%s" "$@"\n' \
+		"$FAULT_SO" "$r" "$VTAP" >"$UTMP/vtap-fault"
+	chmod +x "$UTMP/vtap-fault"
+	VTAP=$UTMP/vtap-fault tap_start ua vu ub tu 10.11.0.2/24 02:00:00:11:00:02 "${opt[@]}"
+	ip netns exec ub ping -c 3 -i 0.2 -W 1 -s 958 10.11.0.1 >/dev/null &&
+		fail "$mode: 1000-byte pings came back through a failing write"
+	check "$mode: ping after ENOMEM" ip netns exec ub ping -c 3 -i 0.2 -W 5 10.11.0.1
+	kill -0 "$TAP_PID" || fail "$mode: virtif-tap died of ENOMEM on /dev/virtif"
+	ustop "$TAP_PID" TERM || fail "$mode: virtif-tap exit status $? after ENOMEM"
+	sed 's/^/# /' "$UTMP/tap-vu.log"
+	n=$(grep -c "fault_inject: .* -> ENOMEM" "$UTMP/tap-vu.log")
+	[ "$n" -ge 3 ] || fail "$mode: only $n ENOMEM injected"
+	lost=$(sed -n 's/.*virtif-nomem \([0-9]\+\).*/\1/p' "$UTMP/tap-vu.log")
+	expect_eq "$mode: frames lost to ENOMEM" "${lost:-0}" "$n"
+	ip -n ua link del vu || fail "del vu"
+	subtest ok "user_tap: $mode: ENOMEM writing /dev/virtif is counted"
 done
 exit 0

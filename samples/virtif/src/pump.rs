@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The forwarding loop both programs share: frames between two [`Port`]s
+//! (a virtif and a tap, a virtif and a UDP tunnel, two taps), in one
+//! thread, with `poll(2)`.
+//!
+//! Each direction has an [`Outbox`]: the frames read from one port and not
+//! yet handed to the other. A port whose [`Port::send`] reports
+//! [`Sent::Blocked`] (its socket is full: `EAGAIN`) keeps its outbox; the
+//! loop then waits for the port to be writable (`POLLOUT`) and does not
+//! read the other port meanwhile. Nothing is dropped for lack of room: the
+//! back-pressure reaches the sender (a virtif's queue stops, a socket
+//! fills).
+//!
+//! A frame that cannot be delivered for another reason (refused, a
+//! transient shortage such as `ENOMEM`) is dropped and counted by reason
+//! in [`Counters`]; the loop goes on. A port that is gone (the interface
+//! was deleted: end of file, `ENXIO`, `EBADFD`) ends the loop cleanly with
+//! [`Exit::Gone`], a termination signal with [`Exit::Signal`]; other
+//! errors are returned.
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+
+use nix::errno::Errno;
+use nix::libc;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::control::ControlServer;
+use crate::counters::{Counters, Dir, Drops};
+use crate::endpoint::is_transient;
+use crate::records::{record_len, record_space};
+use crate::tap::Tap;
+use crate::{BatchBuf, BatchSent, Endpoint, MAX_FRAME};
+
+/// The largest frame a port reads: a virtif transmits at most MTU + 18
+/// bytes (65553); a tap may hand over a little more, which the virtif
+/// then refuses (counted).
+pub const FRAME_MAX: usize = MAX_FRAME + 64;
+
+/// Frames read from one port, waiting for the other: records in a
+/// [`BatchBuf`] and how far sending got.
+#[derive(Debug)]
+pub struct Outbox {
+    /// The records.
+    pub buf: BatchBuf,
+    /// Byte offset of the first record not yet handled.
+    pub pos: usize,
+    /// The sending port's own progress within the record at `pos` (e.g.
+    /// how many copies of a flooded frame went out); 0 at a new record.
+    pub sub: usize,
+}
+
+impl Outbox {
+    /// An empty outbox of `capacity` bytes (it grows when needed).
+    pub fn new(capacity: usize) -> Self {
+        Outbox {
+            buf: BatchBuf::new(capacity),
+            pos: 0,
+            sub: 0,
+        }
+    }
+
+    /// True when every record was handled.
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    /// Forgets the records (after they were all handled).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.pos = 0;
+        self.sub = 0;
+    }
+
+    /// The frame at `pos`, if any.
+    pub fn frame(&self) -> Option<&[u8]> {
+        if self.is_empty() {
+            return None;
+        }
+        let rec = &self.buf.records()[self.pos..];
+        let len = record_len(rec);
+        Some(&rec[crate::RECORD_HDR_LEN..crate::RECORD_HDR_LEN + len])
+    }
+
+    /// Moves past the record at `pos`.
+    pub fn advance(&mut self) {
+        if let Some(f) = self.frame() {
+            self.pos += record_space(f.len());
+            self.sub = 0;
+        }
+    }
+
+    /// The frames from `pos` on, each with the offset of its record.
+    pub fn pending(&self) -> impl Iterator<Item = (usize, &[u8])> + '_ {
+        let recs = self.buf.records();
+        let mut off = self.pos;
+        std::iter::from_fn(move || {
+            if off >= recs.len() {
+                return None;
+            }
+            let len = record_len(&recs[off..]);
+            let at = off;
+            off += record_space(len);
+            Some((
+                at,
+                &recs[at + crate::RECORD_HDR_LEN..at + crate::RECORD_HDR_LEN + len],
+            ))
+        })
+    }
+}
+
+/// What [`Port::recv`] got.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recv {
+    /// This many frames were appended (0: nothing to read after all).
+    Frames(usize),
+    /// The port is gone (why, for the user).
+    Gone(String),
+}
+
+/// How far [`Port::send`] got.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// Every frame was delivered or dropped (and counted).
+    Done,
+    /// The port cannot take more now (`EAGAIN`); the outbox says where to
+    /// go on once it is writable.
+    Blocked,
+    /// The port is gone (why, for the user).
+    Gone(String),
+}
+
+/// One side of a forwarder.
+pub trait Port {
+    /// Its kind, naming the directions in the counters: `virtif`, `tap`,
+    /// `udp`, `peer`.
+    fn kind(&self) -> &str;
+    /// The file whose readability means frames to read.
+    fn rx_fd(&self) -> BorrowedFd<'_>;
+    /// The file to wait on (`POLLOUT`) after [`Sent::Blocked`].
+    fn tx_fd(&self) -> BorrowedFd<'_> {
+        self.rx_fd()
+    }
+    /// Reads up to `max` frames (a port that reads batches may read a few
+    /// more) and appends them to `buf`; frames it drops are counted in
+    /// `drops`. Does not block.
+    fn recv(&mut self, buf: &mut BatchBuf, max: usize, drops: &mut Drops) -> io::Result<Recv>;
+    /// Sends the frames of `out` from `out.pos` on, counting those it
+    /// delivers in `done` and those it drops in `drops`, and moves
+    /// `out.pos` past them. Does not block.
+    fn send(&mut self, out: &mut Outbox, done: &mut Dir, drops: &mut Drops) -> io::Result<Sent>;
+    /// The drop reasons it counts, to report them even while 0.
+    fn drop_reasons(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Its answer to a control command (see [`crate::control`]), if it has
+    /// one; `stats` answers are added to the loop's own counters.
+    fn control(&mut self, _cmd: &str) -> Option<String> {
+        None
+    }
+}
+
+/// How to run the loop.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Frames moved per wake-up and direction at most.
+    pub burst: usize,
+    /// Batch mode: read up to `burst` frames, then send them all. Otherwise
+    /// each frame is sent as soon as it is read.
+    pub batch: bool,
+}
+
+/// Why [`run`] returned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// A termination signal arrived (its number).
+    Signal(u32),
+    /// A port is gone (why).
+    Gone(String),
+}
+
+/// Blocks SIGINT and SIGTERM in the calling thread and returns them as a
+/// non-blocking signalfd for [`run`], so that the program can stop cleanly
+/// (and print its counters).
+pub fn termination_signals() -> io::Result<SignalFd> {
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGINT);
+    mask.add(Signal::SIGTERM);
+    mask.thread_set_mask()?;
+    Ok(SignalFd::with_flags(
+        &mask,
+        SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC,
+    )?)
+}
+
+/// Room for a burst of ordinary frames plus two of the largest.
+fn outbox_capacity(burst: usize) -> usize {
+    burst * record_space(1518) + 2 * record_space(FRAME_MAX)
+}
+
+/// Moves frames between `a` and `b` until a signal of `signals` arrives
+/// or a port is gone, serving `control` meanwhile; counts in `c` (whose
+/// drop reasons it registers).
+pub fn run<A: Port, B: Port>(
+    a: &mut A,
+    b: &mut B,
+    opts: &Options,
+    signals: &SignalFd,
+    mut control: Option<&mut ControlServer>,
+    c: &mut Counters,
+) -> io::Result<Exit> {
+    c.drops.register(a.drop_reasons());
+    c.drops.register(b.drop_reasons());
+    let burst = opts.burst.max(1);
+    let mut ab = Outbox::new(outbox_capacity(burst));
+    let mut ba = Outbox::new(outbox_capacity(burst));
+    loop {
+        // Slots: 0 a readable, 1 b writable, 2 b readable, 3 a writable,
+        // 4 signals, then the control socket's.
+        let (rev, ctl_rev) = {
+            let want = |on: bool, fd, ev| (on, PollFd::new(fd, ev));
+            let slots = [
+                want(ab.is_empty(), a.rx_fd(), PollFlags::POLLIN),
+                want(!ab.is_empty(), b.tx_fd(), PollFlags::POLLOUT),
+                want(ba.is_empty(), b.rx_fd(), PollFlags::POLLIN),
+                want(!ba.is_empty(), a.tx_fd(), PollFlags::POLLOUT),
+                want(true, signals.as_fd(), PollFlags::POLLIN),
+            ];
+            let mut idx = [usize::MAX; 5];
+            let mut fds = Vec::with_capacity(8);
+            for (i, (on, pfd)) in slots.into_iter().enumerate() {
+                if on {
+                    idx[i] = fds.len();
+                    fds.push(pfd);
+                }
+            }
+            let nfixed = fds.len();
+            if let Some(ctl) = control.as_deref() {
+                fds.extend(
+                    ctl.poll_fds()
+                        .into_iter()
+                        .map(|(fd, ev)| PollFd::new(fd, ev)),
+                );
+            }
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => {}
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let ev = |p: &PollFd| p.revents().unwrap_or(PollFlags::empty());
+            let rev = idx.map(|i| fds.get(i).map_or(PollFlags::empty(), ev));
+            let ctl_rev: Vec<PollFlags> = fds[nfixed..].iter().map(ev).collect();
+            (rev, ctl_rev)
+        };
+        c.wakeups += 1;
+        if !rev[4].is_empty() {
+            if let Some(si) = signals.read_signal()? {
+                return Ok(Exit::Signal(si.ssi_signo));
+            }
+        }
+        let Counters {
+            ab: dab,
+            ba: dba,
+            drops,
+            ..
+        } = &mut *c;
+        // a -> b
+        if !rev[1].is_empty() {
+            if let Some(gone) = flush(b, &mut ab, dab, drops)? {
+                return Ok(Exit::Gone(gone));
+            }
+        }
+        if !rev[0].is_empty() && ab.is_empty() {
+            if let Some(gone) = forward(a, b, &mut ab, opts.batch, burst, dab, drops)? {
+                return Ok(Exit::Gone(gone));
+            }
+        }
+        // b -> a
+        if !rev[3].is_empty() {
+            if let Some(gone) = flush(a, &mut ba, dba, drops)? {
+                return Ok(Exit::Gone(gone));
+            }
+        }
+        if !rev[2].is_empty() && ba.is_empty() {
+            if let Some(gone) = forward(b, a, &mut ba, opts.batch, burst, dba, drops)? {
+                return Ok(Exit::Gone(gone));
+            }
+        }
+        if let Some(ctl) = control.as_deref_mut() {
+            if ctl_rev.iter().any(|e| !e.is_empty()) {
+                let snapshot = c.lines();
+                ctl.handle(&ctl_rev, |cmd| answer(cmd, &snapshot, a, b));
+            }
+        }
+    }
+}
+
+/// The answer to a control command: `stats` is the loop's counters and
+/// the ports' own; other commands go to the ports.
+fn answer<A: Port, B: Port>(cmd: &str, counters: &str, a: &mut A, b: &mut B) -> String {
+    match cmd {
+        "stats" => {
+            let mut s = counters.to_string();
+            s += &a.control(cmd).unwrap_or_default();
+            s += &b.control(cmd).unwrap_or_default();
+            s
+        }
+        _ => a
+            .control(cmd)
+            .or_else(|| b.control(cmd))
+            .unwrap_or_else(|| format!("error: unknown command {cmd:?}\n")),
+    }
+}
+
+/// Sends what `out` holds to `dst`; returns why `dst` is gone, if it is.
+fn flush<P: Port>(
+    dst: &mut P,
+    out: &mut Outbox,
+    done: &mut Dir,
+    drops: &mut Drops,
+) -> io::Result<Option<String>> {
+    match dst.send(out, done, drops)? {
+        Sent::Done => {
+            out.clear();
+            Ok(None)
+        }
+        Sent::Blocked => Ok(None),
+        Sent::Gone(why) => Ok(Some(why)),
+    }
+}
+
+/// Reads frames from `src` and sends them to `dst`: in batch mode up to
+/// `burst` at once, otherwise one by one. Stops early when `dst` blocks
+/// (the frames stay in `out`).
+fn forward<S: Port, D: Port>(
+    src: &mut S,
+    dst: &mut D,
+    out: &mut Outbox,
+    batch: bool,
+    burst: usize,
+    done: &mut Dir,
+    drops: &mut Drops,
+) -> io::Result<Option<String>> {
+    let (rounds, per_round) = if batch { (1, burst) } else { (burst, 1) };
+    for _ in 0..rounds {
+        out.clear();
+        match src.recv(&mut out.buf, per_round, drops)? {
+            Recv::Gone(why) => return Ok(Some(why)),
+            Recv::Frames(0) if out.is_empty() => return Ok(None),
+            Recv::Frames(_) => {}
+        }
+        if let Some(why) = flush(dst, out, done, drops)? {
+            return Ok(Some(why));
+        }
+        if !out.is_empty() {
+            return Ok(None); // blocked
+        }
+    }
+    Ok(None)
+}
+
+// --- the virtif and tap ports ------------------------------------------------
+
+/// Drop reason: the virtif refused a frame (`EINVAL`: too short, longer
+/// than MTU + 18).
+pub const VIRTIF_REFUSED: &str = "virtif-refused";
+/// Drop reason: writing to `/dev/virtif` met a shortage (`ENOMEM`,
+/// `ENOBUFS`).
+pub const VIRTIF_NOMEM: &str = "virtif-nomem";
+/// Drop reason: a tap refused a frame (down: `EIO`, too long, a shortage).
+pub const TAP_WRITE_ERROR: &str = "tap-write-error";
+
+fn errno(e: &io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(0)
+}
+
+impl Port for Endpoint {
+    fn kind(&self) -> &str {
+        "virtif"
+    }
+
+    fn rx_fd(&self) -> BorrowedFd<'_> {
+        self.as_fd()
+    }
+
+    fn recv(&mut self, buf: &mut BatchBuf, max: usize, _drops: &mut Drops) -> io::Result<Recv> {
+        let gone = || Recv::Gone(format!("{} is gone (end of file)", self.ifname()));
+        let mut n = 0;
+        while n < max {
+            buf.reserve(record_space(FRAME_MAX));
+            let r = if self.is_batch() {
+                buf.fill_records(|spare| self.file().read(spare))
+            } else {
+                buf.push_with(FRAME_MAX, |slot| match self.file().read(slot)? {
+                    0 => Err(io::ErrorKind::UnexpectedEof.into()),
+                    len => Ok(len),
+                })
+                .map(usize::from)
+            };
+            match r {
+                Ok(0) if n == 0 => return Ok(gone()),
+                Ok(0) => break, // end of file: said on the next call
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && n == 0 => return Ok(gone()),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Recv::Frames(n))
+    }
+
+    fn send(&mut self, out: &mut Outbox, done: &mut Dir, drops: &mut Drops) -> io::Result<Sent> {
+        let gone = || Sent::Gone(format!("{} is gone", self.ifname()));
+        let is_gone = |e: &io::Error| matches!(errno(e), libc::ENXIO | libc::EBADFD);
+        if self.is_batch() {
+            let mut res = BatchSent::default();
+            let r = self.send_records(out.buf.records(), &mut out.pos, &mut res);
+            done.frames += res.sent as u64;
+            done.bytes += res.bytes as u64;
+            drops.add(VIRTIF_REFUSED, res.rejected as u64);
+            drops.add(VIRTIF_NOMEM, res.failed as u64);
+            return match r {
+                Ok(()) => Ok(Sent::Done),
+                Err(e) if is_gone(&e) => Ok(gone()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Sent::Blocked),
+                Err(e) => Err(e),
+            };
+        }
+        while let Some(frame) = out.frame() {
+            match self.file().write(frame) {
+                Ok(_) => done.add(frame.len()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Sent::Blocked),
+                Err(e) if errno(&e) == libc::EINVAL => drops.one(VIRTIF_REFUSED),
+                Err(e) if is_transient(&e) => drops.one(VIRTIF_NOMEM),
+                Err(e) if is_gone(&e) => return Ok(gone()),
+                Err(e) => return Err(e),
+            }
+            out.advance();
+        }
+        Ok(Sent::Done)
+    }
+
+    fn drop_reasons(&self) -> &'static [&'static str] {
+        &[VIRTIF_REFUSED, VIRTIF_NOMEM]
+    }
+}
+
+impl Port for Tap {
+    fn kind(&self) -> &str {
+        Tap::kind(self)
+    }
+
+    fn rx_fd(&self) -> BorrowedFd<'_> {
+        self.as_fd()
+    }
+
+    fn recv(&mut self, buf: &mut BatchBuf, max: usize, _drops: &mut Drops) -> io::Result<Recv> {
+        let mut n = 0;
+        while n < max {
+            buf.reserve(record_space(FRAME_MAX));
+            match buf.push_with(FRAME_MAX, |slot| self.file().read(slot)) {
+                Ok(_) => n += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // The tap was deleted: the file is no longer attached.
+                Err(e) if errno(&e) == libc::EBADFD && n == 0 => {
+                    return Ok(Recv::Gone(format!("{} is gone", self.name())))
+                }
+                Err(e) if errno(&e) == libc::EBADFD => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Recv::Frames(n))
+    }
+
+    fn send(&mut self, out: &mut Outbox, done: &mut Dir, drops: &mut Drops) -> io::Result<Sent> {
+        while let Some(frame) = out.frame() {
+            match self.file().write(frame) {
+                Ok(_) => done.add(frame.len()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Sent::Blocked),
+                Err(e) if errno(&e) == libc::EBADFD => {
+                    return Ok(Sent::Gone(format!("{} is gone", self.name())))
+                }
+                // Down (EIO), a frame it does not take, a shortage: the
+                // wire lost it.
+                Err(_) => drops.one(TAP_WRITE_ERROR),
+            }
+            out.advance();
+        }
+        Ok(Sent::Done)
+    }
+
+    fn drop_reasons(&self) -> &'static [&'static str] {
+        &[TAP_WRITE_ERROR]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A scripted port: frames to read, and a budget of sends before it
+    /// blocks.
+    struct Script {
+        kind: &'static str,
+        fd: std::os::fd::OwnedFd,
+        rx: VecDeque<Vec<u8>>,
+        tx: Vec<Vec<u8>>,
+        room: usize,
+    }
+
+    impl Port for Script {
+        fn kind(&self) -> &str {
+            self.kind
+        }
+        fn rx_fd(&self) -> BorrowedFd<'_> {
+            self.fd.as_fd()
+        }
+        fn recv(&mut self, buf: &mut BatchBuf, max: usize, _: &mut Drops) -> io::Result<Recv> {
+            let mut n = 0;
+            while n < max {
+                match self.rx.pop_front() {
+                    Some(f) => {
+                        buf.push_grow(&f);
+                        n += 1;
+                    }
+                    None => break,
+                }
+            }
+            Ok(Recv::Frames(n))
+        }
+        fn send(&mut self, out: &mut Outbox, done: &mut Dir, _: &mut Drops) -> io::Result<Sent> {
+            while let Some(f) = out.frame() {
+                if self.room == 0 {
+                    return Ok(Sent::Blocked);
+                }
+                self.room -= 1;
+                self.tx.push(f.to_vec());
+                done.add(f.len());
+                out.advance();
+            }
+            Ok(Sent::Done)
+        }
+    }
+
+    fn script(kind: &'static str, frames: usize) -> Script {
+        Script {
+            kind,
+            fd: std::fs::File::open("/dev/null").unwrap().into(),
+            rx: (0..frames).map(|i| vec![i as u8; 60]).collect(),
+            tx: Vec::new(),
+            room: usize::MAX,
+        }
+    }
+
+    /// A blocked destination keeps the frames and stops the reading of the
+    /// source; once it has room, they go on in order and none is lost.
+    #[test]
+    fn blocked_destination_keeps_frames() {
+        for batch in [false, true] {
+            let mut a = script("a", 10);
+            let mut b = script("b", 0);
+            b.room = 3;
+            let mut c = Counters::new("a", "b");
+            let mut out = Outbox::new(0);
+            let r = forward(&mut a, &mut b, &mut out, batch, 4, &mut c.ab, &mut c.drops).unwrap();
+            assert_eq!(r, None);
+            assert_eq!(b.tx.len(), 3);
+            // One frame waits (single-frame mode), or one of the burst of 4.
+            assert!(!out.is_empty());
+            assert_eq!(out.frame().unwrap(), &[3u8; 60][..]);
+            assert_eq!(a.rx.len(), 6);
+            // Writable again.
+            b.room = usize::MAX;
+            flush(&mut b, &mut out, &mut c.ab, &mut c.drops).unwrap();
+            assert!(out.is_empty());
+            while !a.rx.is_empty() {
+                forward(&mut a, &mut b, &mut out, batch, 4, &mut c.ab, &mut c.drops).unwrap();
+            }
+            assert_eq!(b.tx, (0..10).map(|i| vec![i as u8; 60]).collect::<Vec<_>>());
+            assert_eq!((c.ab.frames, c.ab.bytes), (10, 600));
+        }
+    }
+
+    #[test]
+    fn outbox_walk() {
+        let mut o = Outbox::new(0);
+        for n in [14, 15, 60] {
+            o.buf.push_grow(&vec![n as u8; n]);
+        }
+        let p: Vec<(usize, usize)> = o.pending().map(|(at, f)| (at, f.len())).collect();
+        assert_eq!(p, [(0, 14), (24, 15), (48, 60)]);
+        o.advance();
+        assert_eq!(o.frame().unwrap().len(), 15);
+        assert_eq!(o.pending().count(), 2);
+        o.advance();
+        o.advance();
+        assert!(o.is_empty() && o.frame().is_none());
+        o.clear();
+        assert!(o.is_empty());
+    }
+}
