@@ -296,7 +296,7 @@ def svg(res, path):
     o.append('<rect width="100%" height="100%" fill="white"/>')
     title = "virtif benchmark: each row relative to its reference (median of the rounds, whisker min-max)"
     o.append('<text x="10" y="20" font-size="14" font-weight="bold">%s</text>' % esc(title))
-    sub = ", ".join(v for k, v in res.meta if k in ("label", "kernel", "machine", "rounds"))
+    sub = ", ".join(v for k, v in res.meta if k in ("label", "kernel", "machine", "run"))
     o.append('<text x="10" y="38">%s</text>' % esc(sub))
     o.append('<text x="10" y="54">green: virtif is better than the reference, red: worse, grey: '
              'two references compared; log scale, 1 = the same</text>')
