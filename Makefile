@@ -7,7 +7,8 @@
 #   make check         install, build and run the test-suite in a VM
 #   make stress        the fault campaign, ITER rounds of each fault (100)
 #   make fuzz          the fuzzer, DURATION seconds (600), SEED=n to replay
-#   make bench         compare virtif with veth and tap in one VM (release)
+#   make bench         compare virtif with veth, tap, vxlan, dummy in one VM
+#                      (release; DURATION=s REPEAT=n OUT=file QUICK=1)
 #   make samples       build the user-space samples (samples/, Cargo)
 #   make kernel        build our kernel (PROFILE=debug|release, cached)
 #   make shell         interactive shell in a VM running our kernel
@@ -93,7 +94,8 @@ run: modules samples
 # The benchmark runs on the release kernel unless PROFILE is given.
 BENCH_PROFILE = $(if $(filter command environment,$(origin PROFILE)),$(PROFILE),release)
 bench: samples
-	@$(SCRIPTS)/bench --profile $(BENCH_PROFILE) $(if $(DURATION),--duration $(DURATION)) $(if $(OUT),--out $(OUT))
+	@$(SCRIPTS)/bench --profile $(BENCH_PROFILE) $(if $(DURATION),--duration $(DURATION)) \
+		$(if $(REPEAT),--repeat $(REPEAT)) $(if $(QUICK),--quick) $(if $(OUT),--out $(OUT))
 
 shell: deps
 	@$(SCRIPTS)/vm-run --profile $(PROFILE) --shell
