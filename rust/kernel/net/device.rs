@@ -202,11 +202,11 @@ impl Device {
         unsafe { atomic_load(&raw mut (*self.as_raw()).tx_queue_len, Relaxed) }
     }
 
-    /// Returns the number of transmit queues (`real_num_tx_queues`).
+    /// Returns the number of transmit queues allocated with the device (`num_tx_queues`); the
+    /// number in use is [`Device::real_num_tx_queues`].
     pub fn num_tx_queues(&self) -> u32 {
-        // SAFETY: The device is valid; `real_num_tx_queues` only changes under RTNL, and readers
-        // of the transmit path read it locklessly as well.
-        unsafe { atomic_load(&raw mut (*self.as_raw()).real_num_tx_queues, Relaxed) }
+        // SAFETY: The device is valid; `num_tx_queues` is set at allocation and never changes.
+        unsafe { (*self.as_raw()).num_tx_queues }
     }
 
     /// Returns the current MAC address (the first [`ETH_ALEN`] bytes of `dev->dev_addr`).
