@@ -134,7 +134,13 @@ import fcntl  # noqa: E402
 def ioctl_attach(buf):
     fcntl.ioctl(fd, vu.VIRTIF_ATTACH, buf)
 
-expect_errno("attach: unknown flags", errno.EINVAL, ioctl_attach, vu.attach_struct(IF, 4))
+# The lowest flag bit the header does not define.
+KNOWN_FLAGS = 0
+for k in dir(U):
+    if k.startswith("VIRTIF_F_"):
+        KNOWN_FLAGS |= getattr(U, k)
+UNKNOWN_FLAG = (KNOWN_FLAGS + 1) & ~KNOWN_FLAGS
+expect_errno("attach: unknown flags", errno.EINVAL, ioctl_attach, vu.attach_struct(IF, UNKNOWN_FLAG))
 expect_errno("attach: offloads without VIRTIF_F_VNET_HDR", errno.EINVAL, ioctl_attach,
              vu.attach_struct(IF, 0, U.VIRTIF_OFFLOAD_CSUM))
 expect_errno("attach: unknown offloads", errno.EINVAL, ioctl_attach,
