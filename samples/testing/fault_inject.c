@@ -11,6 +11,8 @@
  *                ("/dev/virtif", "/dev/net/tun", "socket:")
  *   len=N        only calls moving N bytes (write/writev/send*: the sum of
  *                the buffers; sendmmsg: any message of N bytes)
+ *   minlen=N     only calls moving N bytes or more (the same way): a batch
+ *                that holds a frame of N bytes among others
  *   skip=N       let the first N matching calls through
  *   times=N      act on N calls at most (default: all)
  *   errno=E      fail with E (ENOMEM, ENOBUFS, EAGAIN, ENXIO, EIO, or a
@@ -41,6 +43,7 @@ struct rule {
 	char call[16];
 	char path[64];
 	long len;	/* -1: any */
+	long minlen;	/* -1: any */
 	long skip;
 	long times;	/* -1: unlimited */
 	int err;
@@ -80,6 +83,7 @@ static void load_rules(void)
 
 		memset(ru, 0, sizeof(*ru));
 		ru->len = -1;
+		ru->minlen = -1;
 		ru->times = -1;
 		for (kv = strtok_r(r, ",", &save_k); kv; kv = strtok_r(NULL, ",", &save_k)) {
 			char *v = strchr(kv, '=');
@@ -93,6 +97,8 @@ static void load_rules(void)
 				snprintf(ru->path, sizeof(ru->path), "%s", v);
 			else if (!strcmp(kv, "len"))
 				ru->len = atol(v);
+			else if (!strcmp(kv, "minlen"))
+				ru->minlen = atol(v);
 			else if (!strcmp(kv, "skip"))
 				ru->skip = atol(v);
 			else if (!strcmp(kv, "times"))
@@ -134,13 +140,13 @@ static int fault(const char *call, int fd, long len, const long *lens, int nlens
 
 		if (strcmp(ru->call, call) || ru->times == 0 || !path_matches(fd, ru->path))
 			continue;
-		if (ru->len < 0)
+		if (ru->len < 0 && ru->minlen < 0)
 			match = 1;
 		else if (lens) {
 			for (int j = 0; j < nlens; j++)
-				match |= lens[j] == ru->len;
+				match |= ru->len >= 0 ? lens[j] == ru->len : lens[j] >= ru->minlen;
 		} else
-			match = len == ru->len;
+			match = ru->len >= 0 ? len == ru->len : len >= ru->minlen;
 		if (!match)
 			continue;
 		if (ru->skip > 0) {
