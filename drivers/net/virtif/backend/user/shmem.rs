@@ -158,7 +158,6 @@ impl Channel {
             stats::drop_skb(dev, skb, DropReason::SlotTooSmall);
             return TxResult::Ok;
         }
-        skb.tx_timestamp();
         let mut inner = self.inner.lock();
         if inner.state != State::Attached {
             drop(inner);
@@ -201,6 +200,9 @@ impl Channel {
         inner.tx_prod = prod.wrapping_add(1);
         let _ = r.buf.store_release(TX_PROD, inner.tx_prod);
         drop(inner);
+        // Stamped once it is in the ring, not before: a packet handed back to the qdisc above
+        // comes here again and would be stamped twice.
+        skb.tx_timestamp();
         dev.dstats_add_tx(skb.len());
         skb.consume();
         // Pairs with the process's barrier between setting tx_wait and reading tx_prod.
