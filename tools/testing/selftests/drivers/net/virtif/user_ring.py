@@ -24,6 +24,8 @@ need close() to really drop the process's descriptor.
 - Bad input: bad slot flags, lengths beyond the slot, runts, nonsensical
   rx_prod and tx_cons, scribbled kernel indices; a frame larger than a TX
   slot is dropped as tx_drop_slot_too_small. Each is counted as defined.
+- The offload header: in TX slots (checksum left to fill in) and RX slots
+  (a bad header and a runt counted); ring and read/write files do not mix.
 - Lifetime: munmap then close; close while mapped (the file stays attached
   until munmap); close with frames in flight both ways; the interface
   deleted while the file is attached and mapped, and while the RX work runs.
@@ -242,7 +244,8 @@ def counters():
     out = subprocess.run(["ethtool", "-S", IF], capture_output=True, text=True,
                          check=True).stdout
     eth = dict(line.strip().split(": ", 1) for line in out.splitlines() if ": " in line)
-    for k in ("rx_drop_bad_slot", "rx_drop_oversize", "rx_drop_runt", "tx_drop_slot_too_small",
+    for k in ("rx_drop_bad_slot", "rx_drop_oversize", "rx_drop_runt", "rx_drop_bad_vnet_hdr",
+              "tx_drop_slot_too_small",
               "tx_drop_queue_full", "tx_drop_not_attached", "tx_drop_detached"):
         if k not in eth:
             fail("no ethtool counter " + k)
@@ -644,6 +647,42 @@ def part_bad():
     rs.close()
 
 
+def part_vnet_mq():
+    """The offload header in the slots, both ways; a ring file and a read/write
+    file do not mix (multiqueue)."""
+    hl = U.VIRTIF_VNET_HDR_LEN
+    fd, r = ring(tx=4, rx=4, flags=U.VIRTIF_F_VNET_HDR, offloads=U.VIRTIF_OFFLOAD_CSUM)
+    rs = receiver()
+    c0 = counters()
+    send(sender(), b"v" * 100)
+    wait_for("tx_prod 1", lambda: r.get("tx_prod") == 1)
+    n, _, b = r.tx_frame(0)
+    flags, gso_type, _, _, start, off = struct.unpack("<BBHHHH", b[:10])
+    if n != hl + 42 + 100 or flags != 1 or gso_type != 0 or (start, off) != (34, 6):
+        fail("vnet TX slot: len %d, header %s" % (n, b[:hl].hex()))
+    r.set("tx_cons", 1)
+    ok("vnet: a TX slot holds the header (checksum to fill in at 34+6), then the frame")
+    r.put_rx(0, b"\0" * hl + ipv4_udp(b"vr"))
+    r.put_rx(1, struct.pack("<BBHHHHH", 1, 0, 0, 0, 2000, 6, 0) + ipv4_udp(b"bad"))
+    r.put_rx(2, b"\0" * 8)
+    r.set("rx_prod", 3)
+    mb()
+    kick(fd)
+    if rs.recv(2000) != b"vr":
+        fail("vnet RX: the frame after an empty header")
+    wait_for("rx_cons 3", lambda: r.get("rx_cons") == 3)
+    no_more(rs, "vnet RX")
+    expect_delta(c0, {"tx_packets": 1, "rx_packets": 1, "rx_dropped": 2, "rx_drop_bad_vnet_hdr": 1,
+                      "rx_drop_runt": 1, "rx_length_errors": 1}, "vnet")
+    ok("vnet: RX slots with a header: delivered; a bad header and a runt dropped and counted")
+    close(fd, r)
+    rs.close()
+    mq = U.VIRTIF_F_MULTI_QUEUE
+    fd = vu.attach_ring(IF, 4, 4, 2048, mq)
+    expect_errno("a read/write file beside a ring file (multiqueue)", errno.EINVAL, vu.attach, IF, mq)
+    os.close(fd)
+
+
 def new_user_if(name):
     subprocess.run(["ip", "link", "add", name, "type", "virtif"], check=True)
     with open("/sys/class/net/%s/virtif/linkstr" % name, "w") as f:
@@ -742,6 +781,7 @@ def main():
     part_tx_wait()
     part_rx()
     part_bad()
+    part_vnet_mq()
     part_lifetime()
     print("# user_ring: all checks passed")
 
