@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(NAMES.len(), DropReason::UserFault as usize + 1);
+        assert_eq!(NAMES.len(), DropReason::SlotTooSmall as usize + 1);
         assert_eq!(NAMES[DropReason::Oversize as usize], c"rx_drop_oversize");
         assert_eq!(DropReason::QueueFull.dir(), Dir::Tx);
         assert_eq!(DropReason::Runt.dir(), Dir::Rx);

@@ -158,7 +158,6 @@ impl Channel {
             stats::drop_skb(dev, skb, DropReason::SlotTooSmall);
             return TxResult::Ok;
         }
-        skb.tx_timestamp();
         let mut inner = self.inner.lock();
         if inner.state != State::Attached {
             drop(inner);
@@ -201,6 +200,9 @@ impl Channel {
         inner.tx_prod = prod.wrapping_add(1);
         let _ = r.buf.store_release(TX_PROD, inner.tx_prod);
         drop(inner);
+        // Stamped once it is in the ring, not before: a packet handed back to the qdisc above
+        // comes here again and would be stamped twice.
+        skb.tx_timestamp();
         dev.dstats_add_tx(skb.len());
         skb.consume();
         // Pairs with the process's barrier between setting tx_wait and reading tx_prod.
@@ -268,9 +270,14 @@ impl Channel {
             r.rx_cons.store(cons, Relaxed);
             let _ = r.buf.store_release(RX_CONS, cons);
             if done >= RX_BUDGET {
-                if self.state() == State::Attached {
-                    // Room for others; the queued run goes on from here (and clears no flag:
-                    // NEED_KICK stays clear while we are looking).
+                // Room for others; the queued run goes on from here (and clears no flag:
+                // NEED_KICK stays clear while we are looking). Queued under the lock that
+                // `end()` takes to end the channel: once it has ended nothing queues this item
+                // again, so the flush of the release path waits for its last run (checked
+                // without the lock, the channel could end and be flushed in between, and the
+                // item run after the module is gone).
+                let inner = self.inner.lock();
+                if inner.state == State::Attached {
                     let _ = workqueue::system_unbound().enqueue(self.clone());
                 }
                 return;

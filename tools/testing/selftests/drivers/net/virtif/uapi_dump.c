@@ -48,6 +48,37 @@ int main(void)
 	SIZE(virtif_frame);
 	OFF(virtif_frame, len);
 	OFF(virtif_frame, flags);
+	/* Shared-memory rings. */
+	C(VIRTIF_ATTACH_RING);
+	C(VIRTIF_KICK);
+	C(VIRTIF_RING_MAX_SLOTS);
+	C(VIRTIF_RING_MIN_SLOT);
+	C(VIRTIF_RING_MAX_SLOT);
+	C(VIRTIF_RING_MAX_MAP);
+	C(VIRTIF_RING_STOPPED);
+	C(VIRTIF_RING_NEED_KICK);
+	C(VIRTIF_RING_CTL_SIZE);
+	C(VIRTIF_RING_TX_OFFSET);
+	/* The layout macros, at one sample geometry, to check the helpers' copy. */
+	item("sample_VIRTIF_RING_RX_OFFSET_4_2048", (long long)VIRTIF_RING_RX_OFFSET(4, 2048));
+	item("sample_VIRTIF_RING_MAP_SIZE_4_8_2048", (long long)VIRTIF_RING_MAP_SIZE(4, 8, 2048));
+	SIZE(virtif_ring_attach);
+	OFF(virtif_ring_attach, attach);
+	OFF(virtif_ring_attach, tx_slots);
+	OFF(virtif_ring_attach, rx_slots);
+	OFF(virtif_ring_attach, slot_size);
+	OFF(virtif_ring_attach, reserved);
+	SIZE(virtif_ring_ctl);
+	OFF(virtif_ring_ctl, tx_prod);
+	OFF(virtif_ring_ctl, tx_flags);
+	OFF(virtif_ring_ctl, tx_cons);
+	OFF(virtif_ring_ctl, tx_wait);
+	OFF(virtif_ring_ctl, rx_prod);
+	OFF(virtif_ring_ctl, rx_cons);
+	OFF(virtif_ring_ctl, rx_flags);
+	SIZE(virtif_ring_slot);
+	OFF(virtif_ring_slot, len);
+	OFF(virtif_ring_slot, flags);
 	printf("\n}\n");
 	return 0;
 }

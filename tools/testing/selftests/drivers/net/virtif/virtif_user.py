@@ -16,7 +16,8 @@
       most N per second if --rate) until none came for --idle seconds; prints
       the frame count.
 
-As a module: attach(), frames() and records() for the API test.
+As a module: attach(), frames() and records() for the API test;
+attach_ring() and ring_map_size() for the shared-memory rings' test.
 """
 import argparse
 import errno
@@ -52,6 +53,22 @@ def attach_struct(ifname, flags=0, offloads=0):
     return bytes(buf)
 
 
+def ring_attach_struct(ifname, tx_slots, rx_slots, slot_size, flags=0, offloads=0, reserved=0):
+    """A struct virtif_ring_attach (VIRTIF_ATTACH_RING)."""
+    buf = bytearray(U.sizeof_virtif_ring_attach)
+    at = U.offsetof_virtif_ring_attach_attach
+    buf[at:at + U.sizeof_virtif_attach] = attach_struct(ifname, flags, offloads)
+    for field, v in (("tx_slots", tx_slots), ("rx_slots", rx_slots),
+                     ("slot_size", slot_size), ("reserved", reserved)):
+        struct.pack_into("=I", buf, getattr(U, "offsetof_virtif_ring_attach_" + field), v)
+    return bytes(buf)
+
+
+def ring_map_size(tx_slots, rx_slots, slot_size):
+    """VIRTIF_RING_MAP_SIZE()."""
+    return U.VIRTIF_RING_CTL_SIZE + (tx_slots + rx_slots) * slot_size
+
+
 def open_dev(nonblock=False):
     return os.open("/dev/virtif", os.O_RDWR | (os.O_NONBLOCK if nonblock else 0))
 
@@ -60,6 +77,19 @@ def attach(ifname, flags=0, nonblock=False, offloads=0):
     fd = open_dev(nonblock)
     try:
         fcntl.ioctl(fd, VIRTIF_ATTACH, attach_struct(ifname, flags, offloads))
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def attach_ring(ifname, tx_slots, rx_slots, slot_size, flags=0, offloads=0, reserved=0):
+    """A file attached with shared-memory rings (not mapped yet)."""
+    fd = open_dev()
+    try:
+        fcntl.ioctl(fd, U.VIRTIF_ATTACH_RING,
+                    ring_attach_struct(ifname, tx_slots, rx_slots, slot_size, flags, offloads,
+                                       reserved))
     except OSError:
         os.close(fd)
         raise

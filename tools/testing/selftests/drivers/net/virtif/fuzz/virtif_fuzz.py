@@ -9,6 +9,10 @@ seeded from (N, thread), call random operations for S seconds:
 - /dev/virtif: open, VIRTIF_ATTACH with random and valid structs, random
   ioctl commands, read/readv/write/writev of 0 to 70000 bytes in single and
   batch mode with random record headers, poll, close at random moments;
+- the shared-memory rings: VIRTIF_ATTACH_RING with random and valid
+  geometries, mmap of right and wrong sizes and offsets, the mapping
+  scribbled on (indices, flags, slot headers, frames: random, plausible and
+  valid), VIRTIF_KICK, munmap and close in any order;
 - rtnetlink: RTM_NEWLINK (create, change) with random IFLA_INFO_DATA
   attributes and lengths, random linkstr bytes, peers in random
   namespaces; up, down, MTU, address, rename, move to another namespace,
@@ -28,6 +32,7 @@ one thread (--threads 1) a run replays exactly. Failing runs print the seed.
 import argparse
 import errno
 import fcntl
+import mmap
 import os
 import random
 import select
@@ -60,6 +65,9 @@ OK_ATTACH = {E.EINVAL, E.ENODEV, E.EBUSY, E.ENXIO, E.ENOMEM, E.EFAULT}
 OK_IOCTL = {E.ENOTTY, E.EINVAL, E.EFAULT, E.ENODEV, E.EBUSY, E.ENXIO, E.ENOMEM}
 OK_READ = {E.EAGAIN, E.EMSGSIZE, E.EBADFD, E.EFAULT, E.EINTR}
 OK_WRITE = {E.EINVAL, E.EBADFD, E.ENXIO, E.EFAULT, E.ENOMEM}
+OK_RING = {E.EINVAL, E.ENODEV, E.EBUSY, E.ENXIO, E.ENOMEM, E.EFAULT}
+OK_MMAP = {E.EINVAL, E.EBADFD, E.ENXIO, E.ENODEV, E.ENOMEM, E.EBUSY}
+OK_KICK = {E.EINVAL, E.EBADFD, E.ENXIO, E.ENODEV}
 OK_SEND = {E.ENOBUFS, E.ENXIO, E.ENETDOWN, E.ENODEV, E.EMSGSIZE, E.EINVAL, E.EAGAIN, E.ENOMEM}
 
 lock = threading.Lock()
@@ -80,6 +88,7 @@ class Fuzzer:
         self.tid, self.deadline, self.log = tid, deadline, log
         self.n = 0
         self.files = []  # (fd, batch)
+        self.maps = []  # (mmap, ring geometry)
         self.ns_fds = {ns: os.open("/run/netns/" + ns, os.O_RDONLY) for ns in NETNS}
         self.nl = {}
         self.stats = {}
@@ -240,8 +249,8 @@ class Fuzzer:
     def op_open(self):
         if len(self.files) < 4:
             flags = os.O_RDWR | (os.O_NONBLOCK if self.r.random() < 0.9 else 0)
-            # [fd, batch mode, offload header]
-            self.files.append([os.open("/dev/virtif", flags), False, False])
+            # [fd, batch mode, offload header, ring geometry or None]
+            self.files.append([os.open("/dev/virtif", flags), False, False, None])
 
     def some_file(self):
         if not self.files:
@@ -360,6 +369,109 @@ class Fuzzer:
         p.register(f[0], select.POLLIN | select.POLLOUT)
         p.poll(0)
 
+    # --- shared-memory rings ------------------------------------------------------
+    def op_attach_ring(self):
+        f = self.some_file()
+        tx = self.r.choice([1, 2, 4, 8, 64, 0, 3, U.VIRTIF_RING_MAX_SLOTS, U.VIRTIF_RING_MAX_SLOTS * 2,
+                            self.r.getrandbits(32)])
+        rx = self.r.choice([1, 2, 4, 8, 64, 0, 5, self.r.getrandbits(32)])
+        slot = self.r.choice([U.VIRTIF_RING_MIN_SLOT, 4096, U.VIRTIF_RING_MAX_SLOT, 0, 1000,
+                              U.VIRTIF_RING_MAX_SLOT * 2, self.r.getrandbits(32)])
+        buf = bytearray(U.sizeof_virtif_ring_attach)
+        at = U.offsetof_virtif_ring_attach_attach
+        name = self.r.choice(NAMES + ["lo", ""]).encode()
+        buf[at:at + len(name)] = name
+        flags = self.r.choice([0, 0, U.VIRTIF_F_VNET_HDR, U.VIRTIF_F_TX_DROP, U.VIRTIF_F_BATCH,
+                               U.VIRTIF_F_MULTI_QUEUE, self.r.getrandbits(32)])
+        offloads = self.r.choice([0, 0, U.VIRTIF_OFFLOAD_CSUM, U.VIRTIF_OFFLOAD_TSO4, self.r.getrandbits(32)])
+        struct.pack_into("=I", buf, at + U.offsetof_virtif_attach_flags, flags)
+        struct.pack_into("=I", buf, at + U.offsetof_virtif_attach_offloads, offloads)
+        for field, v in (("tx_slots", tx), ("rx_slots", rx), ("slot_size", slot),
+                         ("reserved", 0 if self.r.random() < 0.95 else self.r.getrandbits(32))):
+            struct.pack_into("=I", buf, getattr(U, "offsetof_virtif_ring_attach_" + field), v)
+        err = None
+        try:
+            self.in_ns(self.ns(), lambda: fcntl.ioctl(f[0], U.VIRTIF_ATTACH_RING, bytes(buf)))
+            f[2] = bool(flags & U.VIRTIF_F_VNET_HDR)
+            f[3] = (tx, rx, slot)
+        except OSError as e:
+            err = e.errno
+        self.check("attach_ring", err, OK_RING)
+
+    def op_mmap(self):
+        if len(self.maps) >= 4:
+            return
+        f = self.some_file()
+        geo = f[3] or (self.r.choice([1, 4, 8]), self.r.choice([1, 4, 8]), 2048)
+        size = U.VIRTIF_RING_CTL_SIZE + (geo[0] + geo[1]) * geo[2]
+        if self.r.random() < 0.2:
+            size = self.r.choice([4096, size - 4096, size + 4096, self.r.randrange(1, 1 << 20)])
+        off = 0 if self.r.random() < 0.9 else self.r.choice([4096, 1 << 20])
+        flags = mmap.MAP_SHARED if self.r.random() < 0.95 else mmap.MAP_PRIVATE
+        err = None
+        try:
+            m = mmap.mmap(f[0], max(size, 1), flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE,
+                          offset=off)
+            self.maps.append((m, geo))
+        except OSError as e:
+            err = e.errno
+        except (ValueError, OverflowError):
+            return
+        self.check("mmap", err, OK_MMAP)
+
+    def op_scribble(self):
+        """Writes into a mapping what a buggy or hostile process might: the
+        kernel must never be confused by any of it."""
+        if not self.maps:
+            return
+        m, (tx, rx, slot) = self.r.choice(self.maps)
+        if m.closed:
+            return
+        u32 = lambda v: struct.pack("=I", v & 0xffffffff)
+        try:
+            for _ in range(self.r.randrange(1, 8)):
+                what = self.r.random()
+                if what < 0.3:
+                    # An index or flag of the control block.
+                    field = self.r.choice(["tx_cons", "tx_wait", "rx_prod", "tx_prod", "rx_cons",
+                                           "tx_flags", "rx_flags"])
+                    at = getattr(U, "offsetof_virtif_ring_ctl_" + field)
+                    cur = struct.unpack_from("=I", m, at)[0]
+                    m[at:at + 4] = u32(self.r.choice([cur + 1, cur + self.r.randrange(1, 2 * (tx + rx) + 2),
+                                                      cur - 1, 0, self.r.getrandbits(32)]))
+                elif what < 0.8:
+                    # A frame in the next RX slot, then rx_prod advanced.
+                    at = U.offsetof_virtif_ring_ctl_rx_prod
+                    prod = struct.unpack_from("=I", m, at)[0]
+                    base = U.VIRTIF_RING_CTL_SIZE + tx * slot + (prod % rx) * slot
+                    fr = self.frame()[:slot - U.sizeof_virtif_ring_slot]
+                    length = len(fr) if self.r.random() < 0.9 else self.r.getrandbits(32)
+                    flags = 0 if self.r.random() < 0.9 else self.r.getrandbits(32)
+                    m[base:base + 8] = u32(length) + u32(flags)
+                    m[base + 8:base + 8 + len(fr)] = fr
+                    m[at:at + 4] = u32(prod + 1)
+                else:
+                    # Random bytes anywhere.
+                    at = self.r.randrange(0, len(m))
+                    n = min(self.r.randrange(1, 64), len(m) - at)
+                    m[at:at + n] = self.rand_bytes(n)
+        except (ValueError, IndexError, struct.error):
+            pass  # a mapping of the wrong size: nothing to test there
+
+    def op_kick(self):
+        f = self.some_file()
+        err = None
+        try:
+            fcntl.ioctl(f[0], U.VIRTIF_KICK)
+        except OSError as e:
+            err = e.errno
+        self.check("kick", err, OK_KICK)
+
+    def op_munmap(self):
+        if self.maps:
+            m, _ = self.maps.pop(self.r.randrange(len(self.maps)))
+            m.close()
+
     def op_close(self):
         if self.files:
             f = self.files.pop(self.r.randrange(len(self.files)))
@@ -388,7 +500,8 @@ class Fuzzer:
 
     OPS = [(op_newlink, 8), (op_changelink, 6), (op_setlink, 8), (op_dellink, 4), (op_sysfs, 5),
            (op_open, 2), (op_attach, 6), (op_ioctl, 2), (op_read, 6), (op_write, 6), (op_poll, 2),
-           (op_close, 2), (op_send, 6)]
+           (op_close, 2), (op_send, 6), (op_attach_ring, 4), (op_mmap, 3), (op_scribble, 6),
+           (op_kick, 4), (op_munmap, 2)]
 
     def run(self):
         ops = [o for o, w in self.OPS for _ in range(w)]
@@ -398,6 +511,8 @@ class Fuzzer:
             if self.log:
                 self.log.write("%d %d %s\n" % (self.tid, self.n, op.__name__))
             op(self)
+        for m, _ in self.maps:
+            m.close()
         for f in self.files:
             os.close(f[0])
 
