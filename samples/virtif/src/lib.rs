@@ -22,6 +22,12 @@
 //!   records; [`BatchBuf`] holds them, and the free functions
 //!   [`encode_record`] and [`Records`] encode and decode them.
 //!
+//! Either mode may add the offload header ([`Options::vnet_hdr`]: each
+//! frame starts with a 12-byte `struct virtio_net_hdr_v1`, and may be a
+//! whole GSO packet of up to 64 KiB), and an interface with several
+//! transmit queues may be carried by one endpoint per queue
+//! ([`Endpoint::attach_queues`], `VIRTIF_F_MULTI_QUEUE`).
+//!
 //! The end of the interface (it was deleted, or its backend replaced) reads
 //! as end of file: `recv` returns `Ok(0)` and `recv_batch` an empty
 //! [`Frames`]; writes then fail with `ENXIO`.
@@ -113,6 +119,30 @@ pub const VIRTIF_F_BATCH: u32 = uapi::VIRTIF_F_BATCH;
 /// instead of stopping the queue until the process reads.
 pub const VIRTIF_F_TX_DROP: u32 = uapi::VIRTIF_F_TX_DROP;
 
+/// Attach flag: every frame, both ways, starts with the offload header
+/// (`struct virtio_net_hdr_v1`, [`VNET_HDR_LEN`] bytes), like tun's
+/// `IFF_VNET_HDR`.
+pub const VIRTIF_F_VNET_HDR: u32 = uapi::VIRTIF_F_VNET_HDR;
+/// Attach flag: one file per transmit queue, like tun's `IFF_MULTI_QUEUE`.
+pub const VIRTIF_F_MULTI_QUEUE: u32 = uapi::VIRTIF_F_MULTI_QUEUE;
+/// The offloads an endpoint with [`Options::vnet_hdr`] accepts: all those
+/// the header defines (checksums left to fill in, TCP over IPv4 and IPv6
+/// GSO packets, with ECN, UDP GSO packets).
+pub const VIRTIF_OFFLOADS: u32 = uapi::VIRTIF_OFFLOAD_CSUM
+    | uapi::VIRTIF_OFFLOAD_TSO4
+    | uapi::VIRTIF_OFFLOAD_TSO6
+    | uapi::VIRTIF_OFFLOAD_TSO_ECN
+    | uapi::VIRTIF_OFFLOAD_USO;
+/// The size of the offload header (`VIRTIF_VNET_HDR_LEN`; tap's with
+/// `TUNSETVNETHDRSZ` set to it).
+pub const VNET_HDR_LEN: usize = uapi::VIRTIF_VNET_HDR_LEN as usize;
+
+/// Whether `frame`, which starts with the offload header, is a GSO packet
+/// (its `gso_type`, ECN bit aside, is not `VIRTIO_NET_HDR_GSO_NONE`).
+pub fn is_gso(frame: &[u8]) -> bool {
+    frame.len() >= VNET_HDR_LEN && frame[1] & 0x7f != 0
+}
+
 /// Size of a record header (`struct virtif_frame`).
 pub const RECORD_HDR_LEN: usize = std::mem::size_of::<uapi::virtif_frame>();
 /// Records start at multiples of this (`VIRTIF_FRAME_ALIGN`).
@@ -161,5 +191,25 @@ mod tests {
         assert_eq!((RECORD_HDR_LEN, RECORD_ALIGN, MAX_FRAME), (8, 8, 65553));
         assert_eq!(uapi::VIRTIF_BATCH_MAX, 64);
         assert_eq!(IFNAME_MAX, 15);
+        assert_eq!((VIRTIF_F_VNET_HDR, VIRTIF_F_MULTI_QUEUE), (4, 8));
+        assert_eq!((VNET_HDR_LEN, VIRTIF_OFFLOADS), (12, 0x1f));
+        // The offload header fits a read buffer of FRAME_MAX with the
+        // largest frame.
+        const { assert!(pump::FRAME_MAX >= MAX_FRAME + VNET_HDR_LEN) };
+    }
+
+    #[test]
+    fn gso_frames() {
+        let mut h = [0u8; VNET_HDR_LEN + 60];
+        assert!(!is_gso(&h));
+        h[0] = 1; // VIRTIO_NET_HDR_F_NEEDS_CSUM alone
+        assert!(!is_gso(&h));
+        h[1] = 1; // VIRTIO_NET_HDR_GSO_TCPV4
+        assert!(is_gso(&h));
+        h[1] = 0x80; // the ECN bit alone
+        assert!(!is_gso(&h));
+        h[1] = 5; // VIRTIO_NET_HDR_GSO_UDP_L4
+        assert!(is_gso(&h));
+        assert!(!is_gso(&h[..4]));
     }
 }
