@@ -9,6 +9,10 @@
 //!
 //! With --peer-tap instead of --virtif, the same loop carries frames between
 //! two taps: the reference the benchmark compares virtif-tap with.
+//!
+//! --vnet-hdr opens both sides with the offload header, so that GSO packets
+//! cross whole; --queues N opens N queues on each side and runs one loop
+//! per queue pair, each in its thread.
 
 #![forbid(unsafe_code)]
 
@@ -16,8 +20,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use virtif::pump::{self, Exit};
-use virtif::tap::Tap;
+use virtif::pump::{self, Exit, Port};
+use virtif::tap::{Tap, TapOptions};
 use virtif::{Counters, Endpoint, Options};
 
 #[derive(Parser, Debug)]
@@ -34,6 +38,23 @@ benchmark, e.g.
 A tap moves one frame per read()/write(); --batch then makes the loop collect up to \
 --burst frames from one side before writing them to the other, as it does with a virtif \
 in batch mode. The counters name the sides \"peer\" and \"tap\".
+
+--vnet-hdr: every frame, both ways, carries the 12-byte offload header (struct \
+virtio_net_hdr_v1): the virtif is attached with VIRTIF_F_VNET_HDR and every offload \
+(checksum, TSO4, TSO6, TSO with ECN, USO), the tap (each tap, with --peer-tap) opened with \
+IFF_VNET_HDR, TUNSETVNETHDRSZ 12 and TUNSETOFFLOAD to the same offloads. TCP and UDP GSO \
+packets (up to 64 KiB) then cross whole in both directions, checksums left to fill in, \
+instead of being segmented and checksummed on the way: fewer, larger frames. The counters \
+then also say how many GSO packets each direction carried (\"virtif->tap N frames (B \
+bytes, G GSO)\").
+
+--queues N (2 to 16): N files on each side and one forwarding loop per queue pair, each \
+in its own thread: the virtif is attached N times with VIRTIF_F_MULTI_QUEUE (it needs \
+at least N transmit queues: ip link add IF numtxqueues N type virtif ...), the tap (each \
+tap, with --peer-tap) is a multiqueue tap (IFF_MULTI_QUEUE, N files; an existing tap \
+must be multiqueue too). The stack spreads flows over the queues by their hash. On exit \
+each queue's counters come first (\"queue Q: virtif->tap N frames ...\"), then the \
+totals.
 
 On exit (SIGINT/SIGTERM: status 0; the virtif or a tap gone: status 0, with a message; \
 an error: status 1) it prints its counters: frames and bytes each way (\"virtif->tap N \
@@ -62,6 +83,15 @@ struct Args {
     /// the loop moves frames in bursts; with --peer-tap, only that).
     #[arg(long)]
     batch: bool,
+    /// The offload header on both sides (VIRTIF_F_VNET_HDR, IFF_VNET_HDR):
+    /// GSO packets cross whole, checksums left to fill in.
+    #[arg(long)]
+    vnet_hdr: bool,
+    /// Queues on each side (VIRTIF_F_MULTI_QUEUE, IFF_MULTI_QUEUE), one
+    /// forwarding thread per queue pair.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=virtif::tap::MAX_QUEUES as i64))]
+    queues: u32,
     /// Frames moved per wake-up and direction at most.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     burst: u32,
@@ -74,17 +104,47 @@ struct Args {
     quiet: bool,
 }
 
+/// Runs the loop between the `a` and `b` queues, pairwise: in this thread
+/// for one pair, in one thread per pair for more.
+fn forward<A: Port + Send, B: Port + Send>(
+    a: Vec<A>,
+    b: Vec<B>,
+    popts: &pump::Options,
+    sfd: &nix::sys::signalfd::SignalFd,
+    names: (&str, &str),
+) -> (std::io::Result<Exit>, Vec<Counters>) {
+    let mut pairs: Vec<(A, B)> = a.into_iter().zip(b).collect();
+    if let [(a, b)] = &mut pairs[..] {
+        let mut c = Counters::new(names.0, names.1);
+        let r = pump::run(a, b, popts, sfd, None, &mut c);
+        return (r, vec![c]);
+    }
+    pump::run_parallel(&mut pairs, popts, sfd, names)
+}
+
 fn run(args: &Args) -> Result<()> {
     let sfd = pump::termination_signals().context("block SIGINT/SIGTERM")?;
-    let mut tap = Tap::open(&args.tap, args.create_tap, "tap")
+    let queues = args.queues as usize;
+    let topts = TapOptions {
+        vnet_hdr: args.vnet_hdr,
+        queues,
+    };
+    let taps = Tap::open_queues(&args.tap, args.create_tap, "tap", &topts)
         .with_context(|| format!("open tap {}", args.tap))?;
     let popts = pump::Options {
         burst: args.burst as usize,
         batch: args.batch,
+        vnet_hdr: args.vnet_hdr,
     };
-    let mode = if args.batch { "batch" } else { "single-frame" };
-    let (res, c) = if let Some(peer) = &args.peer_tap {
-        let mut peer_tap = Tap::open(peer, args.create_peer_tap, "peer")
+    let mut mode = if args.batch { "batch" } else { "single-frame" }.to_string();
+    if args.vnet_hdr {
+        mode += ", offload header";
+    }
+    if queues > 1 {
+        mode += &format!(", {queues} queues");
+    }
+    let (names, (res, counters)) = if let Some(peer) = &args.peer_tap {
+        let peer_taps = Tap::open_queues(peer, args.create_peer_tap, "peer", &topts)
             .with_context(|| format!("open tap {peer}"))?;
         if !args.quiet {
             eprintln!(
@@ -92,32 +152,39 @@ fn run(args: &Args) -> Result<()> {
                 args.tap
             );
         }
-        let mut c = Counters::new("peer", "tap");
-        (
-            pump::run(&mut peer_tap, &mut tap, &popts, &sfd, None, &mut c),
-            c,
-        )
+        let names = ("peer", "tap");
+        (names, forward(peer_taps, taps, &popts, &sfd, names))
     } else {
         let virtif = args.virtif.as_deref().unwrap_or_default();
         let opts = Options {
             batch: args.batch,
             tx_drop: args.tx_drop,
             nonblocking: true,
+            vnet_hdr: args.vnet_hdr,
+            multi_queue: false,
         };
-        let mut ep = Endpoint::attach(virtif, opts)
+        let eps = Endpoint::attach_queues(virtif, opts, queues)
             .with_context(|| format!("attach /dev/virtif to {virtif}"))?;
         if !args.quiet {
             eprintln!("virtif-tap: {virtif} <-> {} ({mode} mode)", args.tap);
         }
-        let mut c = Counters::new("virtif", "tap");
-        (pump::run(&mut ep, &mut tap, &popts, &sfd, None, &mut c), c)
+        let names = ("virtif", "tap");
+        (names, forward(eps, taps, &popts, &sfd, names))
     };
     match &res {
         Ok(Exit::Signal(signo)) if !args.quiet => eprintln!("virtif-tap: signal {signo}"),
         Ok(Exit::Gone(why)) => eprintln!("virtif-tap: {why}"),
         _ => {}
     }
-    eprintln!("virtif-tap: {}", c.summary());
+    let mut total = Counters::new(names.0, names.1);
+    total.vnet_hdr = args.vnet_hdr;
+    if counters.len() > 1 {
+        for (q, c) in counters.iter().enumerate() {
+            eprintln!("virtif-tap: queue {q}: {}", c.summary());
+        }
+    }
+    counters.iter().for_each(|c| total.merge(c));
+    eprintln!("virtif-tap: {}", total.summary());
     res.map(drop).context("forwarding")
 }
 
