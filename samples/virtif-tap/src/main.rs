@@ -128,6 +128,7 @@ fn run(args: &Args) -> Result<()> {
     let topts = TapOptions {
         vnet_hdr: args.vnet_hdr,
         queues,
+        csum_only: false,
     };
     let taps = Tap::open_queues(&args.tap, args.create_tap, "tap", &topts)
         .with_context(|| format!("open tap {}", args.tap))?;

@@ -71,7 +71,7 @@ pub struct Endpoint {
     opts: Options,
 }
 
-fn check_ifname(ifname: &str) -> io::Result<[u8; IFNAMSIZ]> {
+pub(crate) fn check_ifname(ifname: &str) -> io::Result<[u8; IFNAMSIZ]> {
     let b = ifname.as_bytes();
     if b.is_empty() || b.len() > IFNAME_MAX || b.contains(&0) {
         return Err(invalid_input(

@@ -38,7 +38,7 @@ use crate::counters::{Counters, Dir, Drops};
 use crate::endpoint::is_transient;
 use crate::records::{record_len, record_space};
 use crate::tap::Tap;
-use crate::{is_gso, BatchBuf, BatchSent, Endpoint, MAX_FRAME};
+use crate::{is_gso, BatchBuf, BatchSent, Endpoint, RingEndpoint, MAX_FRAME};
 
 /// The room a port reads a frame into: a virtif transmits at most
 /// `MAX_FRAME` bytes (and the 12-byte offload header); a tap may hand over
@@ -625,6 +625,112 @@ impl Port for Endpoint {
     }
 }
 
+/// Drop reason: a TX slot of the shared-memory rings whose header made no
+/// sense (the kernel writes none).
+pub const RING_BAD_SLOT: &str = "virtif-ring-bad-slot";
+/// Drop reason: a frame larger than an RX slot of the rings takes.
+pub const RING_TOO_LONG: &str = "virtif-ring-too-long";
+
+/// How long [`Port::send`] of a [`RingEndpoint`] waits once for room in a
+/// full RX ring before it reports [`Sent::Blocked`]: the kernel does not
+/// signal room in the RX ring (the file is always writable), so a full
+/// ring is looked at again this often.
+const RING_FULL_PAUSE: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// The virtif side through shared-memory rings: frames are taken from the
+/// TX ring and written into the RX ring, no system call per frame; the
+/// loop sleeps in `poll()` with `tx_wait` set (see [`crate::ring`]).
+impl Port for RingEndpoint {
+    fn kind(&self) -> &str {
+        "virtif"
+    }
+
+    fn rx_fd(&self) -> BorrowedFd<'_> {
+        self.as_fd()
+    }
+
+    fn recv(&mut self, buf: &mut BatchBuf, max: usize, drops: &mut Drops) -> io::Result<Recv> {
+        let gone = |ep: &RingEndpoint| Recv::Gone(format!("{} is gone", ep.ifname()));
+        // Awake: no wake-up per frame while we take them.
+        self.end_wait();
+        let mut n = 0;
+        loop {
+            let r = self.recv_with(max - n, |f| {
+                buf.reserve(record_space(f.len()));
+                buf.push_with(f.len(), |dst| {
+                    f.copy_to(dst);
+                    Ok(dst.len())
+                })
+                .map(drop)
+            });
+            let t = match r {
+                Ok(t) => t,
+                Err(e) if RingEndpoint::is_gone(&e) => return Ok(gone(self)),
+                Err(e) => return Err(e),
+            };
+            n += t.frames;
+            drops.add(RING_BAD_SLOT, t.bad as u64);
+            // Always ready to sleep before returning: the loop's poll()
+            // is woken by the next frame only with tx_wait set (and
+            // returns at once while frames are there).
+            if self.prepare_wait() || n >= max {
+                break;
+            }
+        }
+        // Woken without a frame: the interface is gone (POLLHUP).
+        if n == 0 && self.hung_up()? {
+            self.end_wait();
+            return Ok(gone(self));
+        }
+        Ok(Recv::Frames(n))
+    }
+
+    fn send(&mut self, out: &mut Outbox, done: &mut Dir, drops: &mut Drops) -> io::Result<Sent> {
+        let gone = |ep: &RingEndpoint| Ok(Sent::Gone(format!("{} is gone", ep.ifname())));
+        let mut paused = false;
+        while let Some(frame) = out.frame() {
+            if frame.len() > self.geometry().frame_room() {
+                drops.one(RING_TOO_LONG);
+                out.advance();
+                continue;
+            }
+            match self.push(frame) {
+                Ok(true) => {
+                    done.add(frame.len());
+                    out.advance();
+                }
+                Ok(false) => {
+                    // Full: let the kernel have what is there, and look
+                    // once more after a pause.
+                    match self.publish() {
+                        Ok(_) => {}
+                        Err(e) if RingEndpoint::is_gone(&e) => return gone(self),
+                        Err(e) => return Err(e),
+                    }
+                    if self.hung_up()? {
+                        return gone(self);
+                    }
+                    if paused {
+                        return Ok(Sent::Blocked);
+                    }
+                    paused = true;
+                    std::thread::sleep(RING_FULL_PAUSE);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match self.publish() {
+            Ok(_) => Ok(Sent::Done),
+            Err(e) if RingEndpoint::is_gone(&e) => gone(self),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn drop_reasons(&self) -> &'static [&'static str] {
+        &[RING_BAD_SLOT, RING_TOO_LONG]
+    }
+}
+
 impl Port for Tap {
     fn kind(&self) -> &str {
         Tap::kind(self)
@@ -871,6 +977,83 @@ mod tests {
             assert_eq!(b.tx, (0..10).map(|i| vec![i as u8; 60]).collect::<Vec<_>>());
             assert_eq!((c.ab.frames, c.ab.bytes), (10, 600));
         }
+    }
+
+    /// The virtif side on (fake) shared-memory rings: frames from the TX
+    /// ring to the other port, from it into the RX ring until it is full
+    /// (blocked), then on once the kernel took them.
+    #[test]
+    fn ring_port() {
+        use crate::ring::tests::{fake, FakeKernel};
+        let geo = crate::Geometry::new(4, 4, 2048).unwrap();
+        let mut ring = fake(geo, false);
+        for i in 0..3u8 {
+            assert!(FakeKernel(&ring).xmit(&[i; 60]));
+        }
+        let opts = Options {
+            burst: 64,
+            batch: true,
+            vnet_hdr: false,
+        };
+        let mut b = script("b", 6);
+        let mut c = Counters::new("virtif", "b");
+        let mut out = Outbox::new(0);
+        forward(
+            &mut ring,
+            &mut b,
+            &mut out,
+            &opts,
+            64,
+            &mut c.ab,
+            &mut c.drops,
+        )
+        .unwrap();
+        assert_eq!(b.tx, (0..3u8).map(|i| vec![i; 60]).collect::<Vec<_>>());
+        // Empty now: tx_wait set for the poll() to come.
+        assert_eq!(FakeKernel(&ring).word(68), 1);
+        // The same when the burst ends exactly as the ring empties.
+        assert!(FakeKernel(&ring).xmit(&[7; 60]) && FakeKernel(&ring).xmit(&[8; 60]));
+        let two = Options { burst: 2, ..opts };
+        forward(
+            &mut ring,
+            &mut b,
+            &mut out,
+            &two,
+            2,
+            &mut c.ab,
+            &mut c.drops,
+        )
+        .unwrap();
+        assert_eq!(b.tx.len(), 5);
+        assert_eq!(FakeKernel(&ring).word(68), 1);
+        b.tx.clear();
+        // Six frames towards a 4-slot RX ring: four go, two wait.
+        let mut out = Outbox::new(0);
+        forward(
+            &mut b,
+            &mut ring,
+            &mut out,
+            &opts,
+            64,
+            &mut c.ba,
+            &mut c.drops,
+        )
+        .unwrap();
+        assert!(!out.is_empty());
+        assert_eq!(c.ba.frames, 4);
+        assert_eq!(FakeKernel(&ring).take_rx().len(), 4);
+        flush(&mut ring, &mut out, &mut c.ba, &mut c.drops).unwrap();
+        assert!(out.is_empty());
+        assert_eq!(
+            FakeKernel(&ring).take_rx(),
+            vec![vec![4u8; 60], vec![5u8; 60]]
+        );
+        // A frame larger than a slot is dropped and counted.
+        out.clear();
+        out.buf.push_grow(&[9; 3000]);
+        flush(&mut ring, &mut out, &mut c.ba, &mut c.drops).unwrap();
+        assert_eq!(c.drops.get(RING_TOO_LONG), 1);
+        assert_eq!(c.ba.frames, 6);
     }
 
     #[test]

@@ -48,6 +48,40 @@ pub(crate) fn virtif_attach(fd: BorrowedFd<'_>, arg: &VirtifAttach) -> io::Resul
         .map_err(io::Error::from)
 }
 
+pub(crate) use uapi::virtif_ring_attach as VirtifRingAttach;
+
+// VIRTIF_ATTACH_RING: _IOW('v', 0xb1, struct virtif_ring_attach).
+nix::ioctl_write_ptr_bad!(
+    virtif_attach_ring_raw,
+    uapi::VIRTIF_ATTACH_RING as nix::sys::ioctl::ioctl_num_type,
+    VirtifRingAttach
+);
+
+/// `ioctl(fd, VIRTIF_ATTACH_RING, arg)`.
+pub(crate) fn virtif_attach_ring(fd: BorrowedFd<'_>, arg: &VirtifRingAttach) -> io::Result<()> {
+    // SAFETY: `fd` is open for the whole call; `arg` is an initialised
+    // `struct virtif_ring_attach` that outlives the call, and
+    // VIRTIF_ATTACH_RING only reads `size_of::<VirtifRingAttach>()` bytes.
+    unsafe { virtif_attach_ring_raw(fd.as_raw_fd(), arg) }
+        .map(drop)
+        .map_err(io::Error::from)
+}
+
+// VIRTIF_KICK: _IO('v', 0xb2), no argument.
+nix::ioctl_none_bad!(
+    virtif_kick_raw,
+    uapi::VIRTIF_KICK as nix::sys::ioctl::ioctl_num_type
+);
+
+/// `ioctl(fd, VIRTIF_KICK)`.
+pub(crate) fn virtif_kick(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: `fd` is open for the whole call; VIRTIF_KICK takes no
+    // argument and touches no memory of ours.
+    unsafe { virtif_kick_raw(fd.as_raw_fd()) }
+        .map(drop)
+        .map_err(io::Error::from)
+}
+
 /// `struct ifreq` with the `ifr_flags` member of its union (40 bytes).
 #[repr(C)]
 struct IfReqFlags {

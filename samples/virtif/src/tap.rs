@@ -61,6 +61,10 @@ pub struct TapOptions {
     /// Queues: 1 is an ordinary tap; more is `IFF_MULTI_QUEUE` with one
     /// file per queue (at most [`MAX_QUEUES`]).
     pub queues: usize,
+    /// With [`TapOptions::vnet_hdr`], ask for the checksum offload only
+    /// ([`TUN_F_CSUM`]): no GSO packets, every frame a whole one (for a
+    /// virtif on shared-memory rings, whose slots take no GSO packet).
+    pub csum_only: bool,
 }
 
 impl Default for TapOptions {
@@ -68,6 +72,7 @@ impl Default for TapOptions {
         TapOptions {
             vnet_hdr: false,
             queues: 1,
+            csum_only: false,
         }
     }
 }
@@ -142,12 +147,17 @@ impl Tap {
             crate::sys::tun_set_iff(file.as_fd(), name, opts.iff_flags())?;
             if opts.vnet_hdr {
                 crate::sys::tun_set_vnet_hdr_sz(file.as_fd(), crate::VNET_HDR_LEN as i32)?;
+                let offloads = if opts.csum_only {
+                    TUN_F_CSUM
+                } else {
+                    TAP_OFFLOADS
+                };
                 // Kernels before 6.2 know no USO: then TCP only.
-                match crate::sys::tun_set_offload(file.as_fd(), TAP_OFFLOADS) {
+                match crate::sys::tun_set_offload(file.as_fd(), offloads) {
                     Err(e) if e.raw_os_error() == Some(nix::libc::EINVAL) => {
                         crate::sys::tun_set_offload(
                             file.as_fd(),
-                            TAP_OFFLOADS & !(TUN_F_USO4 | TUN_F_USO6),
+                            offloads & !(TUN_F_USO4 | TUN_F_USO6),
                         )?
                     }
                     r => r?,
@@ -201,6 +211,7 @@ mod tests {
         let o = TapOptions {
             vnet_hdr: true,
             queues: 2,
+            csum_only: false,
         };
         assert_eq!(o.iff_flags() as u16, 0x5102);
         assert_eq!(TAP_OFFLOADS, 0x6f);
