@@ -299,6 +299,7 @@ fn run(args: &RunArgs) -> Result<()> {
         batch: args.batch,
         tx_drop: args.tx_drop,
         nonblocking: true,
+        ..Options::default()
     };
     let mut ep = Endpoint::attach(virtif, opts)
         .with_context(|| format!("attach /dev/virtif to {virtif}"))?;
@@ -318,6 +319,7 @@ fn run(args: &RunArgs) -> Result<()> {
     let popts = pump::Options {
         burst,
         batch: args.batch,
+        vnet_hdr: false,
     };
     let mut c = Counters::new("virtif", "udp");
     let res = pump::run(&mut ep, &mut tun, &popts, &sfd, ctl.as_mut(), &mut c);

@@ -12,7 +12,8 @@ use crate::records::{align, record_len};
 use crate::sys::{self, VirtifAttach};
 use crate::{
     invalid_input, record_space, BatchBuf, Frames, Records, DEVICE, IFNAME_MAX, IFNAMSIZ,
-    RECORD_ALIGN, RECORD_HDR_LEN, VIRTIF_F_BATCH, VIRTIF_F_TX_DROP,
+    RECORD_ALIGN, RECORD_HDR_LEN, VIRTIF_F_BATCH, VIRTIF_F_MULTI_QUEUE, VIRTIF_F_TX_DROP,
+    VIRTIF_F_VNET_HDR, VIRTIF_OFFLOADS,
 };
 
 /// How to attach an [`Endpoint`].
@@ -27,6 +28,14 @@ pub struct Options {
     /// Open the device with `O_NONBLOCK`: reads return `WouldBlock` instead
     /// of waiting for a frame.
     pub nonblocking: bool,
+    /// The offload header before every frame, both ways
+    /// ([`VIRTIF_F_VNET_HDR`]), accepting every offload
+    /// ([`VIRTIF_OFFLOADS`]): frames read may be whole GSO packets with
+    /// checksums left to fill in.
+    pub vnet_hdr: bool,
+    /// One of several files of the interface, one per transmit queue
+    /// ([`VIRTIF_F_MULTI_QUEUE`]); [`Endpoint::attach_queues`] sets it.
+    pub multi_queue: bool,
 }
 
 impl Options {
@@ -34,6 +43,21 @@ impl Options {
     pub fn flags(&self) -> u32 {
         (if self.batch { VIRTIF_F_BATCH } else { 0 })
             | (if self.tx_drop { VIRTIF_F_TX_DROP } else { 0 })
+            | (if self.vnet_hdr { VIRTIF_F_VNET_HDR } else { 0 })
+            | (if self.multi_queue {
+                VIRTIF_F_MULTI_QUEUE
+            } else {
+                0
+            })
+    }
+
+    /// The `VIRTIF_OFFLOAD_*` flags these options stand for.
+    pub fn offloads(&self) -> u32 {
+        if self.vnet_hdr {
+            VIRTIF_OFFLOADS
+        } else {
+            0
+        }
     }
 }
 
@@ -47,7 +71,7 @@ pub struct Endpoint {
     opts: Options,
 }
 
-fn check_ifname(ifname: &str) -> io::Result<[u8; IFNAMSIZ]> {
+pub(crate) fn check_ifname(ifname: &str) -> io::Result<[u8; IFNAMSIZ]> {
     let b = ifname.as_bytes();
     if b.is_empty() || b.len() > IFNAME_MAX || b.contains(&0) {
         return Err(invalid_input(
@@ -83,7 +107,7 @@ impl Endpoint {
         let arg = VirtifAttach {
             ifname: name.map(|b| b as std::ffi::c_char),
             flags: opts.flags(),
-            ..VirtifAttach::default()
+            offloads: opts.offloads(),
         };
         sys::virtif_attach(file.as_fd(), &arg)?;
         Ok(Endpoint {
@@ -91,6 +115,42 @@ impl Endpoint {
             ifname: ifname.to_string(),
             opts,
         })
+    }
+
+    /// Attaches `queues` files to `ifname`, one per transmit queue: with
+    /// more than one, each with [`VIRTIF_F_MULTI_QUEUE`] (the interface
+    /// needs at least `queues` transmit queues: `ip link add ... numtxqueues
+    /// N`); with one, an ordinary [`Endpoint::attach`].
+    ///
+    /// The interface uses as many queues as files are attached; the stack
+    /// spreads flows over them by their hash.
+    pub fn attach_queues(ifname: &str, opts: Options, queues: usize) -> io::Result<Vec<Endpoint>> {
+        let opts = Options {
+            multi_queue: opts.multi_queue || queues > 1,
+            ..opts
+        };
+        (0..queues)
+            .map(|q| {
+                Self::attach(ifname, opts).map_err(|e| {
+                    if queues > 1 && e.raw_os_error() == Some(nix::libc::EBUSY) {
+                        io::Error::new(
+                            e.kind(),
+                            format!(
+                                "queue {q} of {queues}: {e} (does {ifname} have \
+                                 numtxqueues {queues}, and no other file?)"
+                            ),
+                        )
+                    } else {
+                        e
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Whether its frames start with the offload header.
+    pub fn vnet_hdr(&self) -> bool {
+        self.opts.vnet_hdr
     }
 
     /// The attached file.
@@ -436,6 +496,13 @@ mod tests {
             .flags(),
             2
         );
+        let o = Options {
+            vnet_hdr: true,
+            multi_queue: true,
+            ..Default::default()
+        };
+        assert_eq!((o.flags(), o.offloads()), (4 | 8, 0x1f));
+        assert_eq!(Options::default().offloads(), 0);
     }
 
     /// A non-blocking endpoint over one end of a socket pair that keeps

@@ -17,9 +17,15 @@
 //! was deleted: end of file, `ENXIO`, `EBADFD`) ends the loop cleanly with
 //! [`Exit::Gone`], a termination signal with [`Exit::Signal`]; other
 //! errors are returned.
+//!
+//! Several pairs of ports (the queues of a multiqueue virtif and a
+//! multiqueue tap) are served by [`run_parallel`]: one loop per pair, each
+//! in its thread, stopped together.
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use nix::errno::Errno;
 use nix::libc;
@@ -32,11 +38,11 @@ use crate::counters::{Counters, Dir, Drops};
 use crate::endpoint::is_transient;
 use crate::records::{record_len, record_space};
 use crate::tap::Tap;
-use crate::{BatchBuf, BatchSent, Endpoint, MAX_FRAME};
+use crate::{is_gso, BatchBuf, BatchSent, Endpoint, RingEndpoint, MAX_FRAME};
 
 /// The room a port reads a frame into: a virtif transmits at most
-/// `MAX_FRAME` bytes; a tap may hand over a little more, which the virtif
-/// then refuses (counted).
+/// `MAX_FRAME` bytes (and the 12-byte offload header); a tap may hand over
+/// a little more, which the virtif then refuses (counted).
 pub const FRAME_MAX: usize = MAX_FRAME + 64;
 
 /// Frames read from one port, waiting for the other: records in a
@@ -170,6 +176,9 @@ pub struct Options {
     /// Batch mode: read up to `burst` frames, then send them all. Otherwise
     /// each frame is sent as soon as it is read.
     pub batch: bool,
+    /// The frames start with the offload header (both ports were opened
+    /// with it): count the GSO packets each way ([`Dir::gso`]).
+    pub vnet_hdr: bool,
 }
 
 /// Why [`run`] returned.
@@ -179,6 +188,50 @@ pub enum Exit {
     Signal(u32),
     /// A port is gone (why).
     Gone(String),
+    /// [`run_parallel`]: another pair's loop ended, and this one with it.
+    Stopped,
+}
+
+/// What ends the loop from outside: a file that becomes readable, and what
+/// that means.
+pub trait Stop {
+    /// The file to wait on (`POLLIN`).
+    fn stop_fd(&self) -> BorrowedFd<'_>;
+    /// After the file polled readable: why to stop, if the loop should.
+    fn stopped(&self) -> io::Result<Option<Exit>>;
+}
+
+/// A termination signal ([`termination_signals`]) stops the loop:
+/// [`Exit::Signal`].
+impl Stop for SignalFd {
+    fn stop_fd(&self) -> BorrowedFd<'_> {
+        self.as_fd()
+    }
+
+    fn stopped(&self) -> io::Result<Option<Exit>> {
+        Ok(self.read_signal()?.map(|si| Exit::Signal(si.ssi_signo)))
+    }
+}
+
+/// The stop of the loops of [`run_parallel`]: one file every thread polls,
+/// readable (end of file) for all of them at once once the sending end is
+/// shut down; the signal that caused it, if one did.
+struct StopAll {
+    rx: UnixStream,
+    signo: AtomicU32,
+}
+
+impl Stop for StopAll {
+    fn stop_fd(&self) -> BorrowedFd<'_> {
+        self.rx.as_fd()
+    }
+
+    fn stopped(&self) -> io::Result<Option<Exit>> {
+        Ok(Some(match self.signo.load(Ordering::Relaxed) {
+            0 => Exit::Stopped,
+            signo => Exit::Signal(signo),
+        }))
+    }
 }
 
 /// Blocks SIGINT and SIGTERM in the calling thread and returns them as a
@@ -200,17 +253,19 @@ fn outbox_capacity(burst: usize) -> usize {
     burst * record_space(1518) + 2 * record_space(FRAME_MAX)
 }
 
-/// Moves frames between `a` and `b` until a signal of `signals` arrives
-/// or a port is gone, serving `control` meanwhile; counts in `c` (whose
-/// drop reasons it registers).
-pub fn run<A: Port, B: Port>(
+/// Moves frames between `a` and `b` until `signals` says to stop (a
+/// [`SignalFd`] of [`termination_signals`]: a signal arrived) or a port is
+/// gone, serving `control` meanwhile; counts in `c` (whose drop reasons it
+/// registers).
+pub fn run<A: Port, B: Port, S: Stop + ?Sized>(
     a: &mut A,
     b: &mut B,
     opts: &Options,
-    signals: &SignalFd,
+    signals: &S,
     mut control: Option<&mut ControlServer>,
     c: &mut Counters,
 ) -> io::Result<Exit> {
+    c.vnet_hdr = opts.vnet_hdr;
     c.drops.register(a.drop_reasons());
     c.drops.register(b.drop_reasons());
     let burst = opts.burst.max(1);
@@ -226,7 +281,7 @@ pub fn run<A: Port, B: Port>(
                 want(!ab.is_empty(), b.tx_fd(), PollFlags::POLLOUT),
                 want(ba.is_empty(), b.rx_fd(), PollFlags::POLLIN),
                 want(!ba.is_empty(), a.tx_fd(), PollFlags::POLLOUT),
-                want(true, signals.as_fd(), PollFlags::POLLIN),
+                want(true, signals.stop_fd(), PollFlags::POLLIN),
             ];
             let mut idx = [usize::MAX; 5];
             let mut fds = Vec::with_capacity(8);
@@ -256,8 +311,8 @@ pub fn run<A: Port, B: Port>(
         };
         c.wakeups += 1;
         if !rev[4].is_empty() {
-            if let Some(si) = signals.read_signal()? {
-                return Ok(Exit::Signal(si.ssi_signo));
+            if let Some(exit) = signals.stopped()? {
+                return Ok(exit);
             }
         }
         let Counters {
@@ -273,7 +328,7 @@ pub fn run<A: Port, B: Port>(
             }
         }
         if !rev[0].is_empty() && ab.is_empty() {
-            if let Some(gone) = forward(a, b, &mut ab, opts.batch, burst, dab, drops)? {
+            if let Some(gone) = forward(a, b, &mut ab, opts, burst, dab, drops)? {
                 return Ok(Exit::Gone(gone));
             }
         }
@@ -284,7 +339,7 @@ pub fn run<A: Port, B: Port>(
             }
         }
         if !rev[2].is_empty() && ba.is_empty() {
-            if let Some(gone) = forward(b, a, &mut ba, opts.batch, burst, dba, drops)? {
+            if let Some(gone) = forward(b, a, &mut ba, opts, burst, dba, drops)? {
                 return Ok(Exit::Gone(gone));
             }
         }
@@ -333,23 +388,27 @@ fn flush<P: Port>(
 
 /// Reads frames from `src` and sends them to `dst`: in batch mode up to
 /// `burst` at once, otherwise one by one. Stops early when `dst` blocks
-/// (the frames stay in `out`).
+/// (the frames stay in `out`). With the offload header, counts the GSO
+/// packets read in `done`.
 fn forward<S: Port, D: Port>(
     src: &mut S,
     dst: &mut D,
     out: &mut Outbox,
-    batch: bool,
+    opts: &Options,
     burst: usize,
     done: &mut Dir,
     drops: &mut Drops,
 ) -> io::Result<Option<String>> {
-    let (rounds, per_round) = if batch { (1, burst) } else { (burst, 1) };
+    let (rounds, per_round) = if opts.batch { (1, burst) } else { (burst, 1) };
     for _ in 0..rounds {
         out.clear();
         match src.recv(&mut out.buf, per_round, drops)? {
             Recv::Gone(why) => return Ok(Some(why)),
             Recv::Frames(0) if out.is_empty() => return Ok(None),
             Recv::Frames(_) => {}
+        }
+        if opts.vnet_hdr {
+            done.gso += out.pending().filter(|(_, f)| is_gso(f)).count() as u64;
         }
         if let Some(why) = flush(dst, out, done, drops)? {
             return Ok(Some(why));
@@ -359,6 +418,122 @@ fn forward<S: Port, D: Port>(
         }
     }
     Ok(None)
+}
+
+/// Runs one loop per pair of `pairs` (the queues of multiqueue ports), each
+/// in its own thread, with counters named after `names` (the ports'
+/// kinds), until a signal of `signals` arrives (in the calling thread) or
+/// one of the loops ends (a port gone, an error): then the others are
+/// stopped too.
+///
+/// Returns the exit of the whole (the first error, else the signal, else
+/// why the first loop ended) and each pair's counters, in order.
+pub fn run_parallel<A, B, S>(
+    pairs: &mut [(A, B)],
+    opts: &Options,
+    signals: &S,
+    names: (&str, &str),
+) -> (io::Result<Exit>, Vec<Counters>)
+where
+    A: Port + Send,
+    B: Port + Send,
+    S: Stop + ?Sized,
+{
+    let n = pairs.len();
+    let res = (|| -> io::Result<(UnixStream, StopAll, UnixStream, UnixStream)> {
+        let (stop_tx, stop_rx) = UnixStream::pair()?;
+        let (done_tx, done_rx) = UnixStream::pair()?;
+        done_rx.set_nonblocking(true)?;
+        let stop = StopAll {
+            rx: stop_rx,
+            signo: AtomicU32::new(0),
+        };
+        Ok((stop_tx, stop, done_tx, done_rx))
+    })();
+    let (stop_tx, stop, done_tx, done_rx) = match res {
+        Ok(r) => r,
+        Err(e) => return (Err(e), Vec::new()),
+    };
+    let mut signal = None;
+    let mut main_err = None;
+    let results: Vec<(io::Result<Exit>, Counters)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pairs
+            .iter_mut()
+            .map(|(a, b)| {
+                let (stop, done_tx) = (&stop, &done_tx);
+                scope.spawn(move || {
+                    let mut c = Counters::new(names.0, names.1);
+                    let r = run(a, b, opts, stop, None, &mut c);
+                    // Wake the calling thread (a full socket is awake too).
+                    let _ = (&*done_tx).write(&[1]);
+                    (r, c)
+                })
+            })
+            .collect();
+        // Wait for a signal or the end of a loop.
+        loop {
+            let mut fds = [
+                PollFd::new(signals.stop_fd(), PollFlags::POLLIN),
+                PollFd::new(done_rx.as_fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => {}
+                Err(Errno::EINTR) => continue,
+                Err(e) => {
+                    main_err = Some(io::Error::from(e));
+                    break;
+                }
+            }
+            let ready = |p: &PollFd| !p.revents().unwrap_or(PollFlags::empty()).is_empty();
+            if ready(&fds[0]) {
+                match signals.stopped() {
+                    Ok(Some(exit)) => {
+                        if let Exit::Signal(signo) = exit {
+                            stop.signo.store(signo, Ordering::Relaxed);
+                        }
+                        signal = Some(exit);
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        main_err = Some(e);
+                        break;
+                    }
+                }
+            }
+            if ready(&fds[1]) {
+                break;
+            }
+        }
+        // Every loop sees the stop file readable from now on.
+        let _ = stop_tx.shutdown(std::net::Shutdown::Write);
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut counters = Vec::with_capacity(n);
+    let mut first_err = main_err;
+    let mut first_gone = None;
+    for (r, c) in results {
+        counters.push(c);
+        match r {
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+            Ok(Exit::Stopped) | Ok(Exit::Signal(_)) => {}
+            Ok(exit) => {
+                first_gone.get_or_insert(exit);
+            }
+        }
+    }
+    let exit = match (first_err, signal, first_gone) {
+        (Some(e), _, _) => Err(e),
+        (None, Some(sig), _) => Ok(sig),
+        (None, None, Some(gone)) => Ok(gone),
+        (None, None, None) => Ok(Exit::Stopped),
+    };
+    (exit, counters)
 }
 
 // --- the virtif and tap ports ------------------------------------------------
@@ -450,6 +625,112 @@ impl Port for Endpoint {
     }
 }
 
+/// Drop reason: a TX slot of the shared-memory rings whose header made no
+/// sense (the kernel writes none).
+pub const RING_BAD_SLOT: &str = "virtif-ring-bad-slot";
+/// Drop reason: a frame larger than an RX slot of the rings takes.
+pub const RING_TOO_LONG: &str = "virtif-ring-too-long";
+
+/// How long [`Port::send`] of a [`RingEndpoint`] waits once for room in a
+/// full RX ring before it reports [`Sent::Blocked`]: the kernel does not
+/// signal room in the RX ring (the file is always writable), so a full
+/// ring is looked at again this often.
+const RING_FULL_PAUSE: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// The virtif side through shared-memory rings: frames are taken from the
+/// TX ring and written into the RX ring, no system call per frame; the
+/// loop sleeps in `poll()` with `tx_wait` set (see [`crate::ring`]).
+impl Port for RingEndpoint {
+    fn kind(&self) -> &str {
+        "virtif"
+    }
+
+    fn rx_fd(&self) -> BorrowedFd<'_> {
+        self.as_fd()
+    }
+
+    fn recv(&mut self, buf: &mut BatchBuf, max: usize, drops: &mut Drops) -> io::Result<Recv> {
+        let gone = |ep: &RingEndpoint| Recv::Gone(format!("{} is gone", ep.ifname()));
+        // Awake: no wake-up per frame while we take them.
+        self.end_wait();
+        let mut n = 0;
+        loop {
+            let r = self.recv_with(max - n, |f| {
+                buf.reserve(record_space(f.len()));
+                buf.push_with(f.len(), |dst| {
+                    f.copy_to(dst);
+                    Ok(dst.len())
+                })
+                .map(drop)
+            });
+            let t = match r {
+                Ok(t) => t,
+                Err(e) if RingEndpoint::is_gone(&e) => return Ok(gone(self)),
+                Err(e) => return Err(e),
+            };
+            n += t.frames;
+            drops.add(RING_BAD_SLOT, t.bad as u64);
+            // Always ready to sleep before returning: the loop's poll()
+            // is woken by the next frame only with tx_wait set (and
+            // returns at once while frames are there).
+            if self.prepare_wait() || n >= max {
+                break;
+            }
+        }
+        // Woken without a frame: the interface is gone (POLLHUP).
+        if n == 0 && self.hung_up()? {
+            self.end_wait();
+            return Ok(gone(self));
+        }
+        Ok(Recv::Frames(n))
+    }
+
+    fn send(&mut self, out: &mut Outbox, done: &mut Dir, drops: &mut Drops) -> io::Result<Sent> {
+        let gone = |ep: &RingEndpoint| Ok(Sent::Gone(format!("{} is gone", ep.ifname())));
+        let mut paused = false;
+        while let Some(frame) = out.frame() {
+            if frame.len() > self.geometry().frame_room() {
+                drops.one(RING_TOO_LONG);
+                out.advance();
+                continue;
+            }
+            match self.push(frame) {
+                Ok(true) => {
+                    done.add(frame.len());
+                    out.advance();
+                }
+                Ok(false) => {
+                    // Full: let the kernel have what is there, and look
+                    // once more after a pause.
+                    match self.publish() {
+                        Ok(_) => {}
+                        Err(e) if RingEndpoint::is_gone(&e) => return gone(self),
+                        Err(e) => return Err(e),
+                    }
+                    if self.hung_up()? {
+                        return gone(self);
+                    }
+                    if paused {
+                        return Ok(Sent::Blocked);
+                    }
+                    paused = true;
+                    std::thread::sleep(RING_FULL_PAUSE);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match self.publish() {
+            Ok(_) => Ok(Sent::Done),
+            Err(e) if RingEndpoint::is_gone(&e) => gone(self),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn drop_reasons(&self) -> &'static [&'static str] {
+        &[RING_BAD_SLOT, RING_TOO_LONG]
+    }
+}
+
 impl Port for Tap {
     fn kind(&self) -> &str {
         Tap::kind(self)
@@ -514,6 +795,8 @@ mod tests {
         rx: VecDeque<Vec<u8>>,
         tx: Vec<Vec<u8>>,
         room: usize,
+        /// Once `rx` is empty, the port is gone.
+        gone_when_empty: bool,
     }
 
     impl Port for Script {
@@ -530,6 +813,9 @@ mod tests {
                     Some(f) => {
                         buf.push_grow(&f);
                         n += 1;
+                    }
+                    None if n == 0 && self.gone_when_empty => {
+                        return Ok(Recv::Gone(format!("{} is gone", self.kind)))
                     }
                     None => break,
                 }
@@ -557,7 +843,106 @@ mod tests {
             rx: (0..frames).map(|i| vec![i as u8; 60]).collect(),
             tx: Vec::new(),
             room: usize::MAX,
+            gone_when_empty: false,
         }
+    }
+
+    /// With the offload header, the GSO packets read are counted in their
+    /// direction (whether or not they were sent yet).
+    #[test]
+    fn gso_counted() {
+        let mut a = script("a", 0);
+        let mut hdr = vec![0u8; crate::VNET_HDR_LEN + 60];
+        a.rx.push_back(hdr.clone());
+        hdr[1] = 1; // VIRTIO_NET_HDR_GSO_TCPV4
+        hdr.resize(20000, 7);
+        a.rx.push_back(hdr.clone());
+        a.rx.push_back(hdr);
+        let mut b = script("b", 0);
+        for vnet_hdr in [false, true] {
+            let opts = Options {
+                burst: 8,
+                batch: true,
+                vnet_hdr,
+            };
+            let mut c = Counters::new("a", "b");
+            let mut out = Outbox::new(0);
+            let mut a = Script {
+                rx: a.rx.clone(),
+                ..script("a", 0)
+            };
+            forward(&mut a, &mut b, &mut out, &opts, 8, &mut c.ab, &mut c.drops).unwrap();
+            assert_eq!((c.ab.frames, c.ab.gso), (3, if vnet_hdr { 2 } else { 0 }));
+        }
+    }
+
+    /// Stops the loops at once, as a signal.
+    struct Signalled(std::os::unix::net::UnixStream);
+
+    impl Stop for Signalled {
+        fn stop_fd(&self) -> BorrowedFd<'_> {
+            self.0.as_fd()
+        }
+        fn stopped(&self) -> io::Result<Option<Exit>> {
+            Ok(Some(Exit::Signal(15)))
+        }
+    }
+
+    fn never() -> (std::os::unix::net::UnixStream, Signalled) {
+        let (tx, rx) = std::os::unix::net::UnixStream::pair().unwrap();
+        (tx, Signalled(rx))
+    }
+
+    /// One loop per pair: one ends (its port is gone), the others stop
+    /// with it; each pair's counters come back in order.
+    #[test]
+    fn parallel_loops_end_together() {
+        let mut pairs: Vec<(Script, Script)> = (0..3)
+            .map(|q| {
+                let mut a = script("a", 5 * q);
+                // Queue 1 runs dry and is gone; 0 and 2 would run forever.
+                a.gone_when_empty = q == 1;
+                (a, script("b", q))
+            })
+            .collect();
+        let opts = Options {
+            burst: 4,
+            batch: true,
+            vnet_hdr: false,
+        };
+        let (_tx, sig) = never();
+        let (exit, counters) = run_parallel(&mut pairs, &opts, &sig, ("a", "b"));
+        assert_eq!(exit.unwrap(), Exit::Gone("a is gone".into()));
+        assert_eq!(counters.len(), 3);
+        assert_eq!(counters[1].ab.frames, 5);
+        assert_eq!(counters[1].ba.frames, 1);
+        // Queue 2 may have been stopped before it read, but not later
+        // than it read everything (the script has no more).
+        assert!(counters[2].ab.frames <= 10);
+        assert_eq!(pairs[1].1.tx.len(), 5);
+        let mut all = Counters::new("a", "b");
+        counters.iter().for_each(|c| all.merge(c));
+        assert_eq!(
+            all.ab.frames as usize,
+            pairs.iter().map(|p| p.1.tx.len()).sum()
+        );
+    }
+
+    /// A signal stops every loop: the exit is the signal.
+    #[test]
+    fn parallel_loops_stop_on_signal() {
+        let mut pairs: Vec<(Script, Script)> =
+            (0..2).map(|_| (script("a", 3), script("b", 0))).collect();
+        let opts = Options {
+            burst: 4,
+            batch: false,
+            vnet_hdr: false,
+        };
+        let (tx, sig) = never();
+        (&tx).write_all(&[1]).unwrap();
+        let (exit, counters) = run_parallel(&mut pairs, &opts, &sig, ("a", "b"));
+        assert_eq!(exit.unwrap(), Exit::Signal(15));
+        assert_eq!(counters.len(), 2);
     }
 
     /// A blocked destination keeps the frames and stops the reading of the
@@ -565,12 +950,17 @@ mod tests {
     #[test]
     fn blocked_destination_keeps_frames() {
         for batch in [false, true] {
+            let opts = Options {
+                burst: 4,
+                batch,
+                vnet_hdr: false,
+            };
             let mut a = script("a", 10);
             let mut b = script("b", 0);
             b.room = 3;
             let mut c = Counters::new("a", "b");
             let mut out = Outbox::new(0);
-            let r = forward(&mut a, &mut b, &mut out, batch, 4, &mut c.ab, &mut c.drops).unwrap();
+            let r = forward(&mut a, &mut b, &mut out, &opts, 4, &mut c.ab, &mut c.drops).unwrap();
             assert_eq!(r, None);
             assert_eq!(b.tx.len(), 3);
             // One frame waits (single-frame mode), or one of the burst of 4.
@@ -582,11 +972,88 @@ mod tests {
             flush(&mut b, &mut out, &mut c.ab, &mut c.drops).unwrap();
             assert!(out.is_empty());
             while !a.rx.is_empty() {
-                forward(&mut a, &mut b, &mut out, batch, 4, &mut c.ab, &mut c.drops).unwrap();
+                forward(&mut a, &mut b, &mut out, &opts, 4, &mut c.ab, &mut c.drops).unwrap();
             }
             assert_eq!(b.tx, (0..10).map(|i| vec![i as u8; 60]).collect::<Vec<_>>());
             assert_eq!((c.ab.frames, c.ab.bytes), (10, 600));
         }
+    }
+
+    /// The virtif side on (fake) shared-memory rings: frames from the TX
+    /// ring to the other port, from it into the RX ring until it is full
+    /// (blocked), then on once the kernel took them.
+    #[test]
+    fn ring_port() {
+        use crate::ring::tests::{fake, FakeKernel};
+        let geo = crate::Geometry::new(4, 4, 2048).unwrap();
+        let mut ring = fake(geo, false);
+        for i in 0..3u8 {
+            assert!(FakeKernel(&ring).xmit(&[i; 60]));
+        }
+        let opts = Options {
+            burst: 64,
+            batch: true,
+            vnet_hdr: false,
+        };
+        let mut b = script("b", 6);
+        let mut c = Counters::new("virtif", "b");
+        let mut out = Outbox::new(0);
+        forward(
+            &mut ring,
+            &mut b,
+            &mut out,
+            &opts,
+            64,
+            &mut c.ab,
+            &mut c.drops,
+        )
+        .unwrap();
+        assert_eq!(b.tx, (0..3u8).map(|i| vec![i; 60]).collect::<Vec<_>>());
+        // Empty now: tx_wait set for the poll() to come.
+        assert_eq!(FakeKernel(&ring).word(68), 1);
+        // The same when the burst ends exactly as the ring empties.
+        assert!(FakeKernel(&ring).xmit(&[7; 60]) && FakeKernel(&ring).xmit(&[8; 60]));
+        let two = Options { burst: 2, ..opts };
+        forward(
+            &mut ring,
+            &mut b,
+            &mut out,
+            &two,
+            2,
+            &mut c.ab,
+            &mut c.drops,
+        )
+        .unwrap();
+        assert_eq!(b.tx.len(), 5);
+        assert_eq!(FakeKernel(&ring).word(68), 1);
+        b.tx.clear();
+        // Six frames towards a 4-slot RX ring: four go, two wait.
+        let mut out = Outbox::new(0);
+        forward(
+            &mut b,
+            &mut ring,
+            &mut out,
+            &opts,
+            64,
+            &mut c.ba,
+            &mut c.drops,
+        )
+        .unwrap();
+        assert!(!out.is_empty());
+        assert_eq!(c.ba.frames, 4);
+        assert_eq!(FakeKernel(&ring).take_rx().len(), 4);
+        flush(&mut ring, &mut out, &mut c.ba, &mut c.drops).unwrap();
+        assert!(out.is_empty());
+        assert_eq!(
+            FakeKernel(&ring).take_rx(),
+            vec![vec![4u8; 60], vec![5u8; 60]]
+        );
+        // A frame larger than a slot is dropped and counted.
+        out.clear();
+        out.buf.push_grow(&[9; 3000]);
+        flush(&mut ring, &mut out, &mut c.ba, &mut c.drops).unwrap();
+        assert_eq!(c.drops.get(RING_TOO_LONG), 1);
+        assert_eq!(c.ba.frames, 6);
     }
 
     #[test]

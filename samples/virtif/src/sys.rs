@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The samples' only `unsafe` code: the two ioctls they need, each behind a
-//! safe function. The rest of the library and both programs are safe Rust
-//! (`deny`/`forbid(unsafe_code)`), the way the driver keeps its `unsafe` in
-//! the kernel crate's abstractions.
+//! The samples' only `unsafe` code: the ioctls and socket options they
+//! need, each behind a safe function. The rest of the library and both
+//! programs are safe Rust (`deny`/`forbid(unsafe_code)`), the way the driver
+//! keeps its `unsafe` in the kernel crate's abstractions.
 
 #![allow(unsafe_code)]
 
@@ -48,6 +48,40 @@ pub(crate) fn virtif_attach(fd: BorrowedFd<'_>, arg: &VirtifAttach) -> io::Resul
         .map_err(io::Error::from)
 }
 
+pub(crate) use uapi::virtif_ring_attach as VirtifRingAttach;
+
+// VIRTIF_ATTACH_RING: _IOW('v', 0xb1, struct virtif_ring_attach).
+nix::ioctl_write_ptr_bad!(
+    virtif_attach_ring_raw,
+    uapi::VIRTIF_ATTACH_RING as nix::sys::ioctl::ioctl_num_type,
+    VirtifRingAttach
+);
+
+/// `ioctl(fd, VIRTIF_ATTACH_RING, arg)`.
+pub(crate) fn virtif_attach_ring(fd: BorrowedFd<'_>, arg: &VirtifRingAttach) -> io::Result<()> {
+    // SAFETY: `fd` is open for the whole call; `arg` is an initialised
+    // `struct virtif_ring_attach` that outlives the call, and
+    // VIRTIF_ATTACH_RING only reads `size_of::<VirtifRingAttach>()` bytes.
+    unsafe { virtif_attach_ring_raw(fd.as_raw_fd(), arg) }
+        .map(drop)
+        .map_err(io::Error::from)
+}
+
+// VIRTIF_KICK: _IO('v', 0xb2), no argument.
+nix::ioctl_none_bad!(
+    virtif_kick_raw,
+    uapi::VIRTIF_KICK as nix::sys::ioctl::ioctl_num_type
+);
+
+/// `ioctl(fd, VIRTIF_KICK)`.
+pub(crate) fn virtif_kick(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: `fd` is open for the whole call; VIRTIF_KICK takes no
+    // argument and touches no memory of ours.
+    unsafe { virtif_kick_raw(fd.as_raw_fd()) }
+        .map(drop)
+        .map_err(io::Error::from)
+}
+
 /// `struct ifreq` with the `ifr_flags` member of its union (40 bytes).
 #[repr(C)]
 struct IfReqFlags {
@@ -80,6 +114,40 @@ pub(crate) fn tun_set_iff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Res
     // `struct ifreq` that outlives the call; TUNSETIFF writes at most the
     // device's NUL-terminated name (16 bytes) back into it.
     unsafe { tunsetiff_raw(fd.as_raw_fd(), &mut ifr) }
+        .map(drop)
+        .map_err(io::Error::from)
+}
+
+// TUNSETVNETHDRSZ = _IOW('T', 216, int): takes a pointer to the size.
+nix::ioctl_write_ptr_bad!(
+    tunsetvnethdrsz_raw,
+    nix::request_code_write!(b'T', 216, std::mem::size_of::<nix::libc::c_int>()),
+    nix::libc::c_int
+);
+
+/// `ioctl(fd, TUNSETVNETHDRSZ, &size)` on a tun/tap file: the size of the
+/// offload header (`IFF_VNET_HDR`) before each frame.
+pub(crate) fn tun_set_vnet_hdr_sz(fd: BorrowedFd<'_>, size: i32) -> io::Result<()> {
+    // SAFETY: `fd` is open for the whole call; `size` is an initialised
+    // `int` that outlives it, and TUNSETVNETHDRSZ only reads it.
+    unsafe { tunsetvnethdrsz_raw(fd.as_raw_fd(), &size) }
+        .map(drop)
+        .map_err(io::Error::from)
+}
+
+// TUNSETOFFLOAD = _IOW('T', 208, unsigned int), though the flags are passed
+// as the argument itself, not through a pointer.
+nix::ioctl_write_int_bad!(
+    tunsetoffload_raw,
+    nix::request_code_write!(b'T', 208, std::mem::size_of::<nix::libc::c_uint>())
+);
+
+/// `ioctl(fd, TUNSETOFFLOAD, flags)` on a tun/tap file: the offloads
+/// (`TUN_F_*`) the reader accepts in the frames it reads.
+pub(crate) fn tun_set_offload(fd: BorrowedFd<'_>, flags: u32) -> io::Result<()> {
+    // SAFETY: `fd` is open for the whole call; TUNSETOFFLOAD takes its
+    // argument by value and dereferences no pointer.
+    unsafe { tunsetoffload_raw(fd.as_raw_fd(), flags as nix::libc::c_int) }
         .map(drop)
         .map_err(io::Error::from)
 }

@@ -69,14 +69,14 @@ tap_start() {
 	ip -n "$tns" link set "$tap" up || fail "set $tap up"
 }
 
-# tcp_copy_ns SRVNS CLINS ADDR: copy 3 MB over TCP from CLINS to ADDR:5001
+# tcp_copy_ns SRVNS CLINS ADDR: copy $UTMP/in over TCP from CLINS to ADDR:5001
 # in SRVNS with socat and compare the SHA-256.
 tcp_copy_ns() {
 	local srv
 	rm -f "$UTMP/out"
 	bg ip netns exec "$1" socat -u TCP4-LISTEN:5001,reuseaddr OPEN:"$UTMP/out",creat,trunc
 	srv=$BG_PID
-	wait_for 10 listening "$1" 5001 || fail "socat did not listen"
+	wait_for 30 listening "$1" 5001 || fail "socat did not listen"
 	timeout 120 ip netns exec "$2" socat -u FILE:"$UTMP/in" TCP4:"$3":5001 ||
 		fail "socat client to $3"
 	bg_wait "$srv" || fail "socat server"
@@ -87,4 +87,25 @@ tcp_copy_ns() {
 # sample's exit line (e.g. "virtif->tap 12 frames").
 log_counter() {
 	sed -n "s/.*$2 \([0-9]*\) frames.*/\1/p" "$UTMP/$1" | tail -n1
+}
+
+# log_gso LOG WORD: the GSO packets of direction WORD in a sample's exit
+# line with the offload header (e.g. "virtif->tap 12 frames (90480 bytes,
+# 4 GSO)").
+log_gso() {
+	sed -n "s/.*$2 [0-9]* frames ([0-9]* bytes, \([0-9]*\) GSO).*/\1/p" "$UTMP/$1" | tail -n1
+}
+
+# log_queue LOG Q WORD: the frames of direction WORD on queue Q in a
+# sample's per-queue exit lines ("queue 1: virtif->tap 12 frames ...").
+log_queue() {
+	sed -n "s/.*queue $2: .*$3 \([0-9]*\) frames.*/\1/p" "$UTMP/$1" | tail -n1
+}
+
+# udp_flows NS ADDR: 16 UDP datagrams from NS to ADDR, each from a socket
+# of its own to a port of its own (16 flows, to spread over queues); no
+# one listens, the ICMP errors come back.
+udp_flows() {
+	ip netns exec "$1" bash -c 'for p in $(seq 9000 9015); do echo flow >/dev/udp/$0/$p; done' "$2" ||
+		fail "UDP flows from $1 to $2"
 }
