@@ -30,6 +30,7 @@ The sequence of operations of each thread is a function of the seed; with
 one thread (--threads 1) a run replays exactly. Failing runs print the seed.
 """
 import argparse
+import ctypes
 import errno
 import fcntl
 import mmap
@@ -69,6 +70,17 @@ OK_RING = {E.EINVAL, E.ENODEV, E.EBUSY, E.ENXIO, E.ENOMEM, E.EFAULT}
 OK_MMAP = {E.EINVAL, E.EBADFD, E.ENXIO, E.ENODEV, E.ENOMEM, E.EBUSY}
 OK_KICK = {E.EINVAL, E.EBADFD, E.ENXIO, E.ENODEV}
 OK_SEND = {E.ENOBUFS, E.ENXIO, E.ENETDOWN, E.ENODEV, E.EMSGSIZE, E.EINVAL, E.EAGAIN, E.ENOMEM}
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def setns(fd):
+    """setns(fd, CLONE_NEWNET) for the calling thread (os.setns is Python 3.12+)."""
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
 
 lock = threading.Lock()
 violations = []
@@ -113,10 +125,10 @@ class Fuzzer:
             return fn()
         me = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
         try:
-            os.setns(self.ns_fds[ns], os.CLONE_NEWNET)
+            setns(self.ns_fds[ns])
             return fn()
         finally:
-            os.setns(me, os.CLONE_NEWNET)
+            setns(me)
             os.close(me)
 
     def netlink(self, ns, msg_type, flags, payload):
@@ -504,6 +516,19 @@ class Fuzzer:
            (op_kick, 4), (op_munmap, 2)]
 
     def run(self):
+        """The thread's body: an exception (a bug of the fuzzer, or a call
+        that did something no errno explains) is a violation, never a quiet
+        end of the thread."""
+        try:
+            self.loop()
+        except Exception:
+            import traceback
+            with lock:
+                violations.append("thread %d, op %d: %s" % (self.tid, self.n, traceback.format_exc()))
+            print("VIOLATION: thread %d, op %d: the fuzzer crashed:\n%s"
+                  % (self.tid, self.n, traceback.format_exc()), flush=True)
+
+    def loop(self):
         ops = [o for o, w in self.OPS for _ in range(w)]
         while time.monotonic() < self.deadline:
             self.n += 1
@@ -539,6 +564,10 @@ def main():
         for k, v in f.stats.items():
             total[k] = total.get(k, 0) + v
     print("# calls: " + ", ".join("%s %d" % kv for kv in sorted(total.items())), flush=True)
+    # A run that made (almost) no calls tested nothing: that is a failure too.
+    if sum(total.values()) < 10 * a.threads:
+        violations.append("only %d calls in %.0f s" % (sum(total.values()), a.duration))
+        print("VIOLATION: only %d calls" % sum(total.values()), flush=True)
     if violations:
         print("# %d violation(s); replay with --seed %d --threads 1" % (len(violations), seed), flush=True)
         return 1
