@@ -67,9 +67,15 @@ def request(msg_type, flags, payload):
         # The request is handled in this thread: its Nth fault-injection point fails.
         fault = Fault()
         fault.arm(FAIL_NTH)
-    s.send(hdr + payload)
-    if FAIL_NTH:
-        FAULT_HIT = fault.disarm()
+    try:
+        s.send(hdr + payload)
+    except OSError as e:
+        # The fault hit the send itself (the request's own buffer): the
+        # request never reached rtnetlink.
+        return e.errno, "", []
+    finally:
+        if FAIL_NTH:
+            FAULT_HIT = fault.disarm()
     replies = []
     while True:
         data = s.recv(65536)
