@@ -246,6 +246,9 @@ fault_setup() {
 	done
 	echo N >$FAULT_DIR/fail_page_alloc/ignore-gfp-highmem
 	echo "${FAULT_MIN_ORDER:-0}" >$FAULT_DIR/fail_page_alloc/min-order
+	# With FAULT_MIN_ORDER, only page allocations of that order and more
+	# fail: slab allocations (small objects) go through.
+	[ -z "${FAULT_MIN_ORDER:-}" ] || echo 0 >$FAULT_DIR/failslab/probability
 	on_exit fault_reset
 }
 fault_reset() {
