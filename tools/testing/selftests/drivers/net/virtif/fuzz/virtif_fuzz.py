@@ -108,7 +108,7 @@ class Fuzzer:
     # --- plumbing ---------------------------------------------------------------
     def check(self, what, err, allowed):
         self.stats[what] = self.stats.get(what, 0) + 1
-        if err is None or err in allowed:
+        if not err or err in allowed:  # None or 0: it succeeded
             return
         msg = "VIOLATION thread %d op %d: %s -> %s" % (self.tid, self.n, what,
                                                         errno.errorcode.get(err, err))
@@ -343,7 +343,7 @@ class Fuzzer:
         dst = self.r.choice([b"\xff" * 6, b"\x01\x00\x5e\x00\x00\x01", self.rand_bytes(6)])
         # Sometimes IPv4/TCP-looking, for the offload header to apply to.
         body = self.rand_bytes(8) if self.r.random() < 0.7 else \
-            b"\x02\x00\x00\x00\x00\x01\x08\x00\x45\x00" + struct.pack("!H", max(0, n - 14)) + \
+            b"\x02\x00\x00\x00\x00\x01\x08\x00\x45\x00" + struct.pack("!H", min(max(0, n - 14), 0xffff)) + \
             b"\x00\x00\x40\x00\x40\x06" + self.rand_bytes(10)
         fr = (dst + body + b"\0" * max(0, n - 14))[:n]
         if vnet and self.r.random() < 0.95:
