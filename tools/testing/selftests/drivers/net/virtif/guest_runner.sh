@@ -58,7 +58,10 @@ for name in "$@"; do
 	locks0=$(debug_locks)
 	log=$(mktemp)
 	start=$SECONDS
-	VIRTIF_TEST=$name timeout -k 10 "$TIMEOUT" "$DIR/$name.sh" >"$log" 2>&1 </dev/null
+	# A test may ask for more time with a line '# timeout: SECONDS'.
+	t=$(sed -n 's/^# timeout: \([0-9]\+\).*/\1/p' "$DIR/$name.sh" | head -n1)
+	[ -n "$t" ] && [ "$t" -gt "$TIMEOUT" ] || t=$TIMEOUT
+	VIRTIF_TEST=$name timeout -k 10 "$t" "$DIR/$name.sh" >"$log" 2>&1 </dev/null
 	rc=$?
 	secs=$((SECONDS - start))
 	echo "virtif-selftest: end $name" >/dev/kmsg
@@ -109,7 +112,7 @@ for name in "$@"; do
 	case $rc in
 	0) res=ok ;;
 	4) res=skip ;;
-	124) reasons+=("timed out after ${TIMEOUT}s"); res=fail ;;
+	124) reasons+=("timed out after ${t}s"); res=fail ;;
 	137) reasons+=("killed (SIGKILL: timeout or OOM)"); res=fail ;;
 	*) reasons+=("exit status $rc"); res=fail ;;
 	esac
