@@ -88,7 +88,7 @@ fuzz: modules test-modules samples selftests
 	@VIRTIF_FUZZ_DURATION=$(FUZZ_DURATION) VIRTIF_TEST_TIMEOUT=$$(( $(FUZZ_DURATION) + 900 )) \
 		$(if $(SEED),VIRTIF_FUZZ_SEED=$(SEED)) $(TESTDIR)/run_tests fuzz/fuzz
 
-run: modules samples
+run: modules samples selftests
 	@$(SCRIPTS)/vm-run --profile $(PROFILE) -- $(SCRIPTS)/demo
 
 # The benchmark runs on the release kernel unless PROFILE is given.
