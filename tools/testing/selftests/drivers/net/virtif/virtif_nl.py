@@ -10,6 +10,16 @@ the kernel's extack message on errors, with nothing but Python:
                         [--peer NAME [--peer-netns-fd FD]]
   virtif_nl.py set NAME  --linkstr S | --linkstr-len N | --peer NAME (refused)
   virtif_nl.py get NAME
+  virtif_nl.py fault-add NAME [--linkstr S] [--max N]
+
+fault-add is a fault campaign over newlink in one process (fast): for
+n = 1, 2, ... (at most --max), NAME is deleted if it exists, then created
+with its nth fault-injection point failing; one line per attempt:
+"n RESULT hit|missed exists|absent MESSAGE" (RESULT: ok, the errno's
+name, or LOST if the fault took the reply; exists: whether NAME exists
+afterwards). It stops after the first
+attempt whose fault was missed (no fault point left) and exits 0; the
+caller judges the lines.
 
 On success prints the result (get: the linkstr) and exits 0. On error prints
 "error: ERRNO_NAME (N): EXTACK MESSAGE" and exits 1.
@@ -21,7 +31,7 @@ import socket
 import struct
 import sys
 
-RTM_NEWLINK, RTM_GETLINK, NLMSG_ERROR, NLMSG_DONE = 16, 18, 2, 3
+RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, NLMSG_ERROR, NLMSG_DONE = 16, 17, 18, 2, 3
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 1, 4, 0x200, 0x400
 NLM_F_ACK_TLVS = 0x200
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_LINKINFO, IFLA_NET_NS_FD = 1, 3, 18, 28
@@ -56,6 +66,16 @@ FAIL_NTH = 0
 FAULT_HIT = None
 
 
+_FAULT = []
+
+
+def _fault():
+    """One Fault (two open /proc files) for the whole process."""
+    if not _FAULT:
+        _FAULT.append(Fault())
+    return _FAULT[0]
+
+
 def request(msg_type, flags, payload):
     global FAULT_HIT
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
@@ -65,7 +85,7 @@ def request(msg_type, flags, payload):
     hdr = struct.pack("IHHII", 16 + len(payload), msg_type, flags | NLM_F_REQUEST, 1, 0)
     if FAIL_NTH:
         # The request is handled in this thread: its Nth fault-injection point fails.
-        fault = Fault()
+        fault = _fault()
         fault.arm(FAIL_NTH)
     try:
         s.send(hdr + payload)
@@ -114,7 +134,8 @@ def linkinfo(linkstr, peer=None):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("cmd", choices=["add", "set", "get"])
+    p.add_argument("cmd", choices=["add", "set", "get", "fault-add"])
+    p.add_argument("--max", type=int, default=400, help="fault-add: fault points at most")
     p.add_argument("name")
     p.add_argument("--linkstr")
     p.add_argument("--linkstr-len", type=int, help="use a linkstr of N 'x' bytes")
@@ -140,6 +161,27 @@ def main():
         peer = ifinfo() + attr(IFLA_IFNAME, a.peer.encode() + b"\0")
         if a.peer_netns_fd is not None:
             peer += attr(IFLA_NET_NS_FD, struct.pack("I", a.peer_netns_fd))
+    if a.cmd == "fault-add":
+        payload = ifinfo() + name + linkinfo(linkstr, peer)
+        for n in range(1, a.max + 1):
+            FAIL_NTH = 0
+            request(RTM_DELLINK, NLM_F_ACK, ifinfo() + name)
+            FAIL_NTH = n
+            try:
+                err, msg, _ = request(RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, payload)
+                res = errno.errorcode.get(err, str(err)) if err else "ok"
+            except OSError as e:
+                # The fault took the reply (the socket reports ENOBUFS on
+                # recv): the request's own result is unknown.
+                res, msg = "LOST", "the reply was lost: " + os.strerror(e.errno)
+            hit = FAULT_HIT
+            FAIL_NTH = 0
+            exists = request(RTM_GETLINK, 0, ifinfo() + name)[0] == 0
+            print(n, res, "hit" if hit else "missed", "exists" if exists else "absent", msg, flush=True)
+            if not hit:
+                break
+        request(RTM_DELLINK, NLM_F_ACK, ifinfo() + name)
+        return 0
     if a.cmd == "add":
         payload = ifinfo() + name + linkinfo(linkstr, peer)
         if a.address:
