@@ -9,12 +9,12 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::records::{align, record_len};
-use crate::sys::{self, VirtifAttach};
 use crate::{
     invalid_input, record_space, BatchBuf, Frames, Records, DEVICE, IFNAME_MAX, IFNAMSIZ,
     RECORD_ALIGN, RECORD_HDR_LEN, VIRTIF_F_BATCH, VIRTIF_F_MULTI_QUEUE, VIRTIF_F_TX_DROP,
     VIRTIF_F_VNET_HDR, VIRTIF_OFFLOADS,
 };
+use virtif_sys::ioctl::{self as sys, VirtifAttach};
 
 /// How to attach an [`Endpoint`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Interface and socket settings that the standard library and `nix` do
-//! not offer, for the programs' UDP tunnels (safe wrappers around `sys`).
+//! not offer, for the programs' UDP tunnels (safe wrappers around `virtif_sys::ioctl`).
 
 use std::io;
 use std::net::UdpSocket;
@@ -9,7 +9,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use nix::ifaddrs::getifaddrs;
 use nix::libc;
 
-use crate::sys;
+use virtif_sys::ioctl as sys;
 
 /// The MTU of the interface `name` in this network namespace.
 pub fn if_mtu(name: &str) -> io::Result<u32> {

@@ -24,7 +24,7 @@
 //!   `tx_wait` once awake. The kernel wakes pollers only while `tx_wait` is
 //!   set, so a busy consumer costs it nothing per frame.
 //!
-//! The memory itself is reached through the `mapping` module (the `unsafe`
+//! The memory itself is reached through `virtif_sys::mapping` (the `unsafe`
 //! part: `mmap`, atomics on the control words, bounds-checked copies).
 
 use std::fs::{File, OpenOptions};
@@ -39,9 +39,10 @@ use nix::libc;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use crate::endpoint::check_ifname;
-use crate::mapping::Mapping;
-use crate::sys::{self, uapi, VirtifAttach, VirtifRingAttach};
+use crate::uapi;
 use crate::{invalid_input, Options, DEVICE, VNET_HDR_LEN};
+use virtif_sys::ioctl::{self as sys, VirtifAttach, VirtifRingAttach};
+use virtif_sys::mapping::Mapping;
 
 /// The size of a slot's header (`struct virtif_ring_slot`).
 pub const SLOT_HDR_LEN: usize = std::mem::size_of::<uapi::virtif_ring_slot>();

@@ -47,7 +47,7 @@ pub const MAX_QUEUES: usize = 16;
 /// does not exist and the caller may), as an Ethernet device without
 /// packet information (`TUNSETIFF` with `IFF_TAP | IFF_NO_PI`).
 pub fn set_tap(tun: impl AsFd, name: &str) -> io::Result<()> {
-    crate::sys::tun_set_iff(tun.as_fd(), name, IFF_TAP | IFF_NO_PI)
+    virtif_sys::ioctl::tun_set_iff(tun.as_fd(), name, IFF_TAP | IFF_NO_PI)
 }
 
 /// How to open a tap ([`Tap::open_queues`]).
@@ -144,18 +144,18 @@ impl Tap {
                 .write(true)
                 .custom_flags(nix::libc::O_NONBLOCK)
                 .open("/dev/net/tun")?;
-            crate::sys::tun_set_iff(file.as_fd(), name, opts.iff_flags())?;
+            virtif_sys::ioctl::tun_set_iff(file.as_fd(), name, opts.iff_flags())?;
             if opts.vnet_hdr {
-                crate::sys::tun_set_vnet_hdr_sz(file.as_fd(), crate::VNET_HDR_LEN as i32)?;
+                virtif_sys::ioctl::tun_set_vnet_hdr_sz(file.as_fd(), crate::VNET_HDR_LEN as i32)?;
                 let offloads = if opts.csum_only {
                     TUN_F_CSUM
                 } else {
                     TAP_OFFLOADS
                 };
                 // Kernels before 6.2 know no USO: then TCP only.
-                match crate::sys::tun_set_offload(file.as_fd(), offloads) {
+                match virtif_sys::ioctl::tun_set_offload(file.as_fd(), offloads) {
                     Err(e) if e.raw_os_error() == Some(nix::libc::EINVAL) => {
-                        crate::sys::tun_set_offload(
+                        virtif_sys::ioctl::tun_set_offload(
                             file.as_fd(),
                             offloads & !(TUN_F_USO4 | TUN_F_USO6),
                         )?

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Shared memory (`mmap(2)`/`munmap(2)`) and the access to it: with `sys`,
-//! the library's only `unsafe` code. [`Mapping`] hands out the 32-bit
-//! control words of the shared-memory rings as [`AtomicU32`] references
-//! and copies bytes in and out of it, with bounds checks; everything else
-//! (the ring protocol, `crate::ring`) is safe Rust on top of it.
-
-#![allow(unsafe_code)]
+//! Shared memory (`mmap(2)`/`munmap(2)`) and the access to it. [`Mapping`]
+//! hands out the 32-bit control words of the shared-memory rings as
+//! [`AtomicU32`] references and copies bytes in and out of it, with bounds
+//! checks; everything else (the ring protocol, `virtif::ring`) is safe Rust
+//! on top of it.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -16,7 +14,7 @@ use nix::libc;
 
 /// A shared mapping (`MAP_SHARED`, read and write), unmapped on drop.
 #[derive(Debug)]
-pub(crate) struct Mapping {
+pub struct Mapping {
     ptr: NonNull<u8>,
     len: usize,
 }
@@ -33,14 +31,13 @@ unsafe impl Sync for Mapping {}
 impl Mapping {
     /// Maps `len` bytes of `fd` from offset 0, shared, readable and
     /// writable.
-    pub(crate) fn shared(fd: BorrowedFd<'_>, len: usize) -> io::Result<Mapping> {
+    pub fn shared(fd: BorrowedFd<'_>, len: usize) -> io::Result<Mapping> {
         Self::map(fd.as_raw_fd(), len, libc::MAP_SHARED)
     }
 
     /// `len` bytes of zeroed shared anonymous memory (for tests: a stand-in
     /// for a ring file's mapping).
-    #[allow(dead_code)]
-    pub(crate) fn anonymous(len: usize) -> io::Result<Mapping> {
+    pub fn anonymous(len: usize) -> io::Result<Mapping> {
         Self::map(-1, len, libc::MAP_SHARED | libc::MAP_ANONYMOUS)
     }
 
@@ -68,15 +65,15 @@ impl Mapping {
         Ok(Mapping { ptr, len })
     }
 
-    /// Its size in bytes.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
+    /// Its size in bytes (never 0: `map` refuses an empty mapping).
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
         self.len
     }
 
     /// The 32-bit word at byte `off` (a multiple of 4, inside the mapping:
     /// panics otherwise), for atomic access.
-    pub(crate) fn u32_at(&self, off: usize) -> &AtomicU32 {
+    pub fn u32_at(&self, off: usize) -> &AtomicU32 {
         assert!(
             off % 4 == 0 && off.checked_add(4).is_some_and(|end| end <= self.len),
             "word at {off} outside a mapping of {} bytes",
@@ -100,7 +97,7 @@ impl Mapping {
 
     /// Copies `dst.len()` bytes from byte `off` of the mapping (inside it:
     /// panics otherwise).
-    pub(crate) fn read(&self, off: usize, dst: &mut [u8]) {
+    pub fn read(&self, off: usize, dst: &mut [u8]) {
         self.check(off, dst.len());
         // SAFETY: the source is inside the mapping (checked), the
         // destination is ours; they cannot overlap (`dst` is a Rust slice,
@@ -113,7 +110,7 @@ impl Mapping {
 
     /// Copies `src` to byte `off` of the mapping (inside it: panics
     /// otherwise).
-    pub(crate) fn write(&self, off: usize, src: &[u8]) {
+    pub fn write(&self, off: usize, src: &[u8]) {
         self.check(off, src.len());
         // SAFETY: the destination is inside the mapping (checked) and
         // writable (PROT_WRITE); `src` cannot overlap it (see `read`). The

@@ -1,83 +1,95 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The samples' only `unsafe` code: the ioctls and socket options they
-//! need, each behind a safe function. The rest of the library and both
-//! programs are safe Rust (`deny`/`forbid(unsafe_code)`), the way the driver
-//! keeps its `unsafe` in the kernel crate's abstractions.
-
-#![allow(unsafe_code)]
+//! The ioctls and socket options, each behind a safe function.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-/// The uAPI of `/dev/virtif`, generated at build time from
-/// `drivers/net/virtif/uapi/linux/virtif.h` by bindgen (see `build.rs`):
-/// every constant, struct and enum of the header whose name contains
-/// `virtif`, with the header's names (`VIRTIF_ATTACH`, `VIRTIF_F_BATCH`,
-/// `struct virtif_attach`, `struct virtif_frame`, ...). It lives in this
-/// module because generated code may contain `unsafe` (bindgen emits it for
-/// unions and bitfields).
-#[allow(
-    non_camel_case_types,
-    non_upper_case_globals,
-    non_snake_case,
-    dead_code,
-    missing_docs,
-    clippy::all
-)]
-pub mod uapi {
-    include!(concat!(env!("OUT_DIR"), "/virtif_uapi.rs"));
+use crate::uapi;
+
+/// The raw ioctls, as nix generates them: `unsafe fn`s, private to this
+/// module; each has one safe caller below.
+mod raw {
+    use super::{uapi, IfReqFlags, IfReqMtu, VirtifAttach, VirtifRingAttach};
+
+    // VIRTIF_ATTACH: the request number the header defines (_IOW('v', 0xb0,
+    // struct virtif_attach)), as clang evaluated it.
+    nix::ioctl_write_ptr_bad!(
+        virtif_attach_raw,
+        uapi::VIRTIF_ATTACH as nix::sys::ioctl::ioctl_num_type,
+        VirtifAttach
+    );
+
+    // VIRTIF_ATTACH_RING: _IOW('v', 0xb1, struct virtif_ring_attach).
+    nix::ioctl_write_ptr_bad!(
+        virtif_attach_ring_raw,
+        uapi::VIRTIF_ATTACH_RING as nix::sys::ioctl::ioctl_num_type,
+        VirtifRingAttach
+    );
+
+    // VIRTIF_KICK: _IO('v', 0xb2), no argument.
+    nix::ioctl_none_bad!(
+        virtif_kick_raw,
+        uapi::VIRTIF_KICK as nix::sys::ioctl::ioctl_num_type
+    );
+
+    // TUNSETIFF = _IOW('T', 202, int), though it takes a struct ifreq (and
+    // writes the device's name back into it, hence readwrite).
+    nix::ioctl_readwrite_bad!(
+        tunsetiff_raw,
+        nix::request_code_write!(b'T', 202, std::mem::size_of::<nix::libc::c_int>()),
+        IfReqFlags
+    );
+
+    // TUNSETVNETHDRSZ = _IOW('T', 216, int): takes a pointer to the size.
+    nix::ioctl_write_ptr_bad!(
+        tunsetvnethdrsz_raw,
+        nix::request_code_write!(b'T', 216, std::mem::size_of::<nix::libc::c_int>()),
+        nix::libc::c_int
+    );
+
+    // TUNSETOFFLOAD = _IOW('T', 208, unsigned int), though the flags are passed
+    // as the argument itself, not through a pointer.
+    nix::ioctl_write_int_bad!(
+        tunsetoffload_raw,
+        nix::request_code_write!(b'T', 208, std::mem::size_of::<nix::libc::c_uint>())
+    );
+
+    nix::ioctl_readwrite_bad!(siocgifmtu_raw, nix::libc::SIOCGIFMTU, IfReqMtu);
+
+    nix::ioctl_write_ptr_bad!(siocsifmtu_raw, nix::libc::SIOCSIFMTU, IfReqMtu);
 }
 
-pub(crate) use uapi::virtif_attach as VirtifAttach;
-
-// VIRTIF_ATTACH: the request number the header defines (_IOW('v', 0xb0,
-// struct virtif_attach)), as clang evaluated it.
-nix::ioctl_write_ptr_bad!(
-    virtif_attach_raw,
-    uapi::VIRTIF_ATTACH as nix::sys::ioctl::ioctl_num_type,
-    VirtifAttach
-);
+/// `struct virtif_attach`, the argument of `VIRTIF_ATTACH`.
+pub use uapi::virtif_attach as VirtifAttach;
 
 /// `ioctl(fd, VIRTIF_ATTACH, arg)`.
-pub(crate) fn virtif_attach(fd: BorrowedFd<'_>, arg: &VirtifAttach) -> io::Result<()> {
+pub fn virtif_attach(fd: BorrowedFd<'_>, arg: &VirtifAttach) -> io::Result<()> {
     // SAFETY: `fd` is open for the whole call (it is borrowed); `arg` is an
     // initialised `struct virtif_attach` that outlives the call, and
     // VIRTIF_ATTACH only reads `size_of::<VirtifAttach>()` bytes from it.
-    unsafe { virtif_attach_raw(fd.as_raw_fd(), arg) }
+    unsafe { raw::virtif_attach_raw(fd.as_raw_fd(), arg) }
         .map(drop)
         .map_err(io::Error::from)
 }
 
-pub(crate) use uapi::virtif_ring_attach as VirtifRingAttach;
-
-// VIRTIF_ATTACH_RING: _IOW('v', 0xb1, struct virtif_ring_attach).
-nix::ioctl_write_ptr_bad!(
-    virtif_attach_ring_raw,
-    uapi::VIRTIF_ATTACH_RING as nix::sys::ioctl::ioctl_num_type,
-    VirtifRingAttach
-);
+/// `struct virtif_ring_attach`, the argument of `VIRTIF_ATTACH_RING`.
+pub use uapi::virtif_ring_attach as VirtifRingAttach;
 
 /// `ioctl(fd, VIRTIF_ATTACH_RING, arg)`.
-pub(crate) fn virtif_attach_ring(fd: BorrowedFd<'_>, arg: &VirtifRingAttach) -> io::Result<()> {
+pub fn virtif_attach_ring(fd: BorrowedFd<'_>, arg: &VirtifRingAttach) -> io::Result<()> {
     // SAFETY: `fd` is open for the whole call; `arg` is an initialised
     // `struct virtif_ring_attach` that outlives the call, and
     // VIRTIF_ATTACH_RING only reads `size_of::<VirtifRingAttach>()` bytes.
-    unsafe { virtif_attach_ring_raw(fd.as_raw_fd(), arg) }
+    unsafe { raw::virtif_attach_ring_raw(fd.as_raw_fd(), arg) }
         .map(drop)
         .map_err(io::Error::from)
 }
 
-// VIRTIF_KICK: _IO('v', 0xb2), no argument.
-nix::ioctl_none_bad!(
-    virtif_kick_raw,
-    uapi::VIRTIF_KICK as nix::sys::ioctl::ioctl_num_type
-);
-
 /// `ioctl(fd, VIRTIF_KICK)`.
-pub(crate) fn virtif_kick(fd: BorrowedFd<'_>) -> io::Result<()> {
+pub fn virtif_kick(fd: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: `fd` is open for the whole call; VIRTIF_KICK takes no
     // argument and touches no memory of ours.
-    unsafe { virtif_kick_raw(fd.as_raw_fd()) }
+    unsafe { raw::virtif_kick_raw(fd.as_raw_fd()) }
         .map(drop)
         .map_err(io::Error::from)
 }
@@ -90,17 +102,9 @@ struct IfReqFlags {
     _pad: [u8; 22],
 }
 
-// TUNSETIFF = _IOW('T', 202, int), though it takes a struct ifreq (and
-// writes the device's name back into it, hence readwrite).
-nix::ioctl_readwrite_bad!(
-    tunsetiff_raw,
-    nix::request_code_write!(b'T', 202, std::mem::size_of::<nix::libc::c_int>()),
-    IfReqFlags
-);
-
 /// `ioctl(fd, TUNSETIFF, { name, flags })` on an open `/dev/net/tun`.
 /// `name` must be at most 15 bytes without NUL (checked: `EINVAL`).
-pub(crate) fn tun_set_iff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Result<()> {
+pub fn tun_set_iff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Result<()> {
     if name.is_empty() || name.len() > 15 || name.contains('\0') {
         return Err(io::Error::from_raw_os_error(nix::libc::EINVAL));
     }
@@ -113,41 +117,27 @@ pub(crate) fn tun_set_iff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Res
     // SAFETY: `fd` is open for the whole call; `ifr` is a valid, initialised
     // `struct ifreq` that outlives the call; TUNSETIFF writes at most the
     // device's NUL-terminated name (16 bytes) back into it.
-    unsafe { tunsetiff_raw(fd.as_raw_fd(), &mut ifr) }
+    unsafe { raw::tunsetiff_raw(fd.as_raw_fd(), &mut ifr) }
         .map(drop)
         .map_err(io::Error::from)
 }
-
-// TUNSETVNETHDRSZ = _IOW('T', 216, int): takes a pointer to the size.
-nix::ioctl_write_ptr_bad!(
-    tunsetvnethdrsz_raw,
-    nix::request_code_write!(b'T', 216, std::mem::size_of::<nix::libc::c_int>()),
-    nix::libc::c_int
-);
 
 /// `ioctl(fd, TUNSETVNETHDRSZ, &size)` on a tun/tap file: the size of the
 /// offload header (`IFF_VNET_HDR`) before each frame.
-pub(crate) fn tun_set_vnet_hdr_sz(fd: BorrowedFd<'_>, size: i32) -> io::Result<()> {
+pub fn tun_set_vnet_hdr_sz(fd: BorrowedFd<'_>, size: i32) -> io::Result<()> {
     // SAFETY: `fd` is open for the whole call; `size` is an initialised
     // `int` that outlives it, and TUNSETVNETHDRSZ only reads it.
-    unsafe { tunsetvnethdrsz_raw(fd.as_raw_fd(), &size) }
+    unsafe { raw::tunsetvnethdrsz_raw(fd.as_raw_fd(), &size) }
         .map(drop)
         .map_err(io::Error::from)
 }
 
-// TUNSETOFFLOAD = _IOW('T', 208, unsigned int), though the flags are passed
-// as the argument itself, not through a pointer.
-nix::ioctl_write_int_bad!(
-    tunsetoffload_raw,
-    nix::request_code_write!(b'T', 208, std::mem::size_of::<nix::libc::c_uint>())
-);
-
 /// `ioctl(fd, TUNSETOFFLOAD, flags)` on a tun/tap file: the offloads
 /// (`TUN_F_*`) the reader accepts in the frames it reads.
-pub(crate) fn tun_set_offload(fd: BorrowedFd<'_>, flags: u32) -> io::Result<()> {
+pub fn tun_set_offload(fd: BorrowedFd<'_>, flags: u32) -> io::Result<()> {
     // SAFETY: `fd` is open for the whole call; TUNSETOFFLOAD takes its
     // argument by value and dereferences no pointer.
-    unsafe { tunsetoffload_raw(fd.as_raw_fd(), flags as nix::libc::c_int) }
+    unsafe { raw::tunsetoffload_raw(fd.as_raw_fd(), flags as nix::libc::c_int) }
         .map(drop)
         .map_err(io::Error::from)
 }
@@ -173,32 +163,29 @@ fn ifreq_mtu(name: &str, mtu: i32) -> io::Result<IfReqMtu> {
     Ok(ifr)
 }
 
-nix::ioctl_readwrite_bad!(siocgifmtu_raw, nix::libc::SIOCGIFMTU, IfReqMtu);
-nix::ioctl_write_ptr_bad!(siocsifmtu_raw, nix::libc::SIOCSIFMTU, IfReqMtu);
-
 /// `ioctl(sock, SIOCGIFMTU, { name })`: the MTU of the interface `name`
 /// (in the socket's network namespace).
-pub(crate) fn if_get_mtu(sock: BorrowedFd<'_>, name: &str) -> io::Result<u32> {
+pub fn if_get_mtu(sock: BorrowedFd<'_>, name: &str) -> io::Result<u32> {
     let mut ifr = ifreq_mtu(name, 0)?;
     // SAFETY: `sock` is open for the call; `ifr` is an initialised `struct
     // ifreq` that outlives it, into which SIOCGIFMTU writes `ifr_mtu`.
-    unsafe { siocgifmtu_raw(sock.as_raw_fd(), &mut ifr) }.map_err(io::Error::from)?;
+    unsafe { raw::siocgifmtu_raw(sock.as_raw_fd(), &mut ifr) }.map_err(io::Error::from)?;
     Ok(ifr.mtu as u32)
 }
 
 /// `ioctl(sock, SIOCSIFMTU, { name, mtu })`.
-pub(crate) fn if_set_mtu(sock: BorrowedFd<'_>, name: &str, mtu: u32) -> io::Result<()> {
+pub fn if_set_mtu(sock: BorrowedFd<'_>, name: &str, mtu: u32) -> io::Result<()> {
     let mtu = i32::try_from(mtu).map_err(|_| io::Error::from_raw_os_error(nix::libc::EINVAL))?;
     let ifr = ifreq_mtu(name, mtu)?;
     // SAFETY: `sock` is open for the call; `ifr` is an initialised `struct
     // ifreq` that outlives it; SIOCSIFMTU only reads it.
-    unsafe { siocsifmtu_raw(sock.as_raw_fd(), &ifr) }
+    unsafe { raw::siocsifmtu_raw(sock.as_raw_fd(), &ifr) }
         .map(drop)
         .map_err(io::Error::from)
 }
 
 /// `setsockopt(fd, level, name, &value, sizeof(int))`.
-pub(crate) fn setsockopt_int(
+pub fn setsockopt_int(
     fd: BorrowedFd<'_>,
     level: nix::libc::c_int,
     name: nix::libc::c_int,
@@ -222,7 +209,7 @@ pub(crate) fn setsockopt_int(
 }
 
 /// `getsockopt(fd, level, name, &value, &len)` for an `int` option.
-pub(crate) fn getsockopt_int(
+pub fn getsockopt_int(
     fd: BorrowedFd<'_>,
     level: nix::libc::c_int,
     name: nix::libc::c_int,
@@ -248,7 +235,7 @@ pub(crate) fn getsockopt_int(
 
 /// Attaches a classic BPF filter that drops every packet
 /// (`SO_ATTACH_FILTER` with `ret #0`): for a raw socket used only to send.
-pub(crate) fn attach_drop_all_filter(fd: BorrowedFd<'_>) -> io::Result<()> {
+pub fn attach_drop_all_filter(fd: BorrowedFd<'_>) -> io::Result<()> {
     let mut insn = [nix::libc::sock_filter {
         code: (nix::libc::BPF_RET | nix::libc::BPF_K) as u16,
         jt: 0,
