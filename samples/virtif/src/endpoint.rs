@@ -125,27 +125,7 @@ impl Endpoint {
     /// The interface uses as many queues as files are attached; the stack
     /// spreads flows over them by their hash.
     pub fn attach_queues(ifname: &str, opts: Options, queues: usize) -> io::Result<Vec<Endpoint>> {
-        let opts = Options {
-            multi_queue: opts.multi_queue || queues > 1,
-            ..opts
-        };
-        (0..queues)
-            .map(|q| {
-                Self::attach(ifname, opts).map_err(|e| {
-                    if queues > 1 && e.raw_os_error() == Some(nix::libc::EBUSY) {
-                        io::Error::new(
-                            e.kind(),
-                            format!(
-                                "queue {q} of {queues}: {e} (does {ifname} have \
-                                 numtxqueues {queues}, and no other file?)"
-                            ),
-                        )
-                    } else {
-                        e
-                    }
-                })
-            })
-            .collect()
+        attach_each(ifname, opts, queues, |opts| Self::attach(ifname, opts))
     }
 
     /// Whether its frames start with the offload header.
@@ -459,6 +439,40 @@ pub struct BatchSent {
     pub unsent: usize,
     /// Bytes of the frames the kernel accepted.
     pub bytes: usize,
+}
+
+/// Attaches `queues` files to `ifname` with `attach`, adding
+/// [`VIRTIF_F_MULTI_QUEUE`] when there is more than one, and naming the
+/// queue and the likely cause in an `EBUSY` error (shared by
+/// [`Endpoint::attach_queues`] and
+/// [`RingEndpoint::attach_queues`](crate::RingEndpoint::attach_queues)).
+pub(crate) fn attach_each<T>(
+    ifname: &str,
+    opts: Options,
+    queues: usize,
+    attach: impl Fn(Options) -> io::Result<T>,
+) -> io::Result<Vec<T>> {
+    let opts = Options {
+        multi_queue: opts.multi_queue || queues > 1,
+        ..opts
+    };
+    (0..queues)
+        .map(|q| {
+            attach(opts).map_err(|e| {
+                if queues > 1 && e.raw_os_error() == Some(nix::libc::EBUSY) {
+                    io::Error::new(
+                        e.kind(),
+                        format!(
+                            "queue {q} of {queues}: {e} (does {ifname} have \
+                             numtxqueues {queues}, and no other file?)"
+                        ),
+                    )
+                } else {
+                    e
+                }
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

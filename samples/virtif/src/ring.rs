@@ -312,27 +312,7 @@ impl RingEndpoint {
         geo: Geometry,
         queues: usize,
     ) -> io::Result<Vec<RingEndpoint>> {
-        let opts = Options {
-            multi_queue: opts.multi_queue || queues > 1,
-            ..opts
-        };
-        (0..queues)
-            .map(|q| {
-                Self::attach(ifname, opts, geo).map_err(|e| {
-                    if queues > 1 && e.raw_os_error() == Some(libc::EBUSY) {
-                        io::Error::new(
-                            e.kind(),
-                            format!(
-                                "queue {q} of {queues}: {e} (does {ifname} have \
-                                 numtxqueues {queues}, and no other file?)"
-                            ),
-                        )
-                    } else {
-                        e
-                    }
-                })
-            })
-            .collect()
+        crate::endpoint::attach_each(ifname, opts, queues, |opts| Self::attach(ifname, opts, geo))
     }
 
     fn word(&self, off: usize) -> &AtomicU32 {
