@@ -319,24 +319,27 @@ impl Tunnel {
         let nrem = self.remotes.len();
         for (at, frame) in out.pending() {
             let first = if at == out.pos { out.sub } else { 0 };
-            let (dests, flood): (Vec<usize>, bool) = match self.dest(frame, now) {
-                Dest::One(r) => (vec![r], false),
-                Dest::Flood => ((0..nrem).collect(), true),
+            // Copy `copy` of the frame goes to `one`, or to remote `copy`
+            // in a flood (no list of destinations: nothing allocated per
+            // frame).
+            let (one, ndest) = match self.dest(frame, now) {
+                Dest::One(r) => (Some(r), 1),
+                Dest::Flood => (None, nrem),
             };
-            for (copy, &r) in dests.iter().enumerate().skip(first) {
+            for copy in first..ndest {
                 if self.plan.len() == self.burst {
                     return;
                 }
                 self.plan.push(Msg {
                     at,
                     len: frame.len(),
-                    remote: r,
+                    remote: one.unwrap_or(copy),
                     copy,
-                    last: copy + 1 == dests.len(),
-                    flood: flood && nrem > 1,
+                    last: copy + 1 == ndest,
+                    flood: one.is_none() && nrem > 1,
                 });
             }
-            if dests.len() <= first {
+            if ndest <= first {
                 // The destinations changed under a flood in progress:
                 // nothing left of this frame.
                 self.plan.push(Msg {
