@@ -165,6 +165,22 @@ set_linkstr() {
 		fail "linkstr '$2' on $1"
 }
 linkstr() { in_ns "${2:-}" cat "/sys/class/net/$1/virtif/linkstr"; }
+# user_iface NS NET [ip link add options...]: the interface u0 in NS, with
+# the user backend, up, with the address NET.1/24 and a permanent neighbour
+# NET.2 at 02:00:00:00:X:02 (X: NET's second number, 62 for 10.62.0), so
+# that IP traffic to .2 leaves without ARP, for the user_*.py programs that
+# carry it.
+user_iface() {
+	local ns=$1 net=$2; shift 2
+	local x=${net#*.}
+	x=${x%%.*}
+	ip -n "$ns" link add u0 "$@" type virtif || fail "add u0"
+	set_linkstr "$ns" u0 user
+	ip -n "$ns" addr add "$net.1/24" dev u0 || fail "address on u0"
+	ip -n "$ns" neigh replace "$net.2" lladdr "02:00:00:00:$x:02" dev u0 nud permanent ||
+		fail "static neighbour"
+	ip -n "$ns" link set u0 up || fail "u0 up"
+}
 
 # make_pair NS_A IF_A NS_B IF_B: a virtif pair with one end in each namespace.
 make_pair() {

@@ -8,11 +8,6 @@
 
 virtif_load
 netns_add_quiet um
-ip -n um link add u0 numtxqueues 4 type virtif || fail "add u0"
-set_linkstr um u0 user
-ip -n um addr add 10.61.0.1/24 dev u0
-ip -n um neigh replace 10.61.0.2 lladdr 02:00:00:00:61:02 dev u0 nud permanent ||
-	fail "static neighbour"
-ip -n um link set u0 up || fail "u0 up"
+user_iface um 10.61.0 numtxqueues 4
 ip netns exec um "$TESTDIR/user_mq.py" || fail "user_mq.py"
 exit 0

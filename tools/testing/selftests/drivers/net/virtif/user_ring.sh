@@ -10,12 +10,7 @@
 
 virtif_load
 netns_add_quiet ur
-ip -n ur link add u0 type virtif || fail "add u0"
-set_linkstr ur u0 user
-ip -n ur addr add 10.62.0.1/24 dev u0
-ip -n ur neigh replace 10.62.0.2 lladdr 02:00:00:00:62:02 dev u0 nud permanent ||
-	fail "static neighbour"
-ip -n ur link set u0 up || fail "u0 up"
+user_iface ur 10.62.0
 ip netns exec ur "$TESTDIR/user_ring.py" || fail "user_ring.py"
 # Every file is closed and every mapping gone: nothing may hold the module.
 ip -n ur link del u0 || fail "del u0"

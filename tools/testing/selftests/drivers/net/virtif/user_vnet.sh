@@ -11,11 +11,6 @@
 virtif_load
 netns_add_quiet uv
 netns_add_quiet uw
-ip -n uv link add u0 type virtif || fail "add u0"
-set_linkstr uv u0 user
-ip -n uv addr add 10.60.0.1/24 dev u0
-ip -n uv neigh replace 10.60.0.2 lladdr 02:00:00:00:60:02 dev u0 nud permanent ||
-	fail "static neighbour"
-ip -n uv link set u0 up || fail "u0 up"
+user_iface uv 10.60.0
 ip netns exec uv "$TESTDIR/user_vnet.py" || fail "user_vnet.py"
 exit 0
