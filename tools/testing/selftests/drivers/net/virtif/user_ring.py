@@ -45,6 +45,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vtest import *  # noqa: E402,F403
+from vtest import ipv4_udp as vtest_ipv4_udp  # noqa: E402
 
 IF = "u0"
 PEER_STR = "02:00:00:00:62:02"
@@ -181,15 +182,7 @@ def tx_take(fd, r):
 
 def ipv4_udp(payload, dport=RX_PORT, sport=4000):
     """An Ethernet frame PEER -> u0 carrying UDP, checksummed."""
-    ulen = 8 + len(payload)
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 0, 0x4000, 64, 17, 0,
-                     socket.inet_aton(REMOTE), socket.inet_aton(LOCAL))
-    ip = ip[:10] + struct.pack("!H", (~csum(ip)) & 0xFFFF) + ip[12:]
-    pseudo = ip[12:20] + struct.pack("!BBH", 0, 17, ulen)
-    udp = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
-    c = (~csum(pseudo + udp)) & 0xFFFF or 0xFFFF
-    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
-    return mac(IF) + PEER + b"\x08\x00" + ip + udp
+    return vtest_ipv4_udp(payload, sport, dport, REMOTE, LOCAL, mac(IF), PEER)
 
 
 def receiver():

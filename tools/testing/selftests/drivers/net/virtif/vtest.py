@@ -117,6 +117,24 @@ def csum(data):
     return s
 
 
+def ipv4_udp(payload, sport, dport, src, dst, dst_mac, src_mac, partial=False):
+    """An Ethernet frame src_mac -> dst_mac carrying UDP src:sport ->
+    dst:dport (IPv4, don't fragment), checksummed; with partial, the UDP
+    checksum holds only the pseudo-header sum (to fill in)."""
+    ulen = 8 + len(payload)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 0, 0x4000, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack("!H", (~csum(ip)) & 0xFFFF) + ip[12:]
+    pseudo = ip[12:20] + struct.pack("!BBH", 0, 17, ulen)
+    udp = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
+    if partial:
+        c = csum(pseudo)
+    else:
+        c = (~csum(pseudo + udp)) & 0xFFFF or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    return dst_mac + src_mac + b"\x08\x00" + ip + udp
+
+
 def check_ipv4_udp(fr):
     """Checks the IPv4 header and UDP checksums of an Ethernet frame; returns
     the UDP payload, or fails."""
