@@ -15,7 +15,7 @@ use crate::backend::{self, Setup};
 use crate::linkstr::{self, err, LinkError};
 use crate::vif::{Slot, Virtif};
 use kernel::net::device::{Flags, TypedDevice};
-use kernel::net::rtnl::{ExtAck, Rtnl};
+use kernel::net::rtnl::{ExtAck, Rtnl, UnregisterList};
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::rcu;
@@ -129,9 +129,19 @@ pub(crate) fn set_linkstr(dev: &TypedDevice<Virtif>, rtnl: &Rtnl, text: &[u8], e
 }
 
 /// `dellink`: the interface is about to be unregistered. Its backend (and its peer's) are
-/// unpublished now and kept until [`uninit`], after the unregistration's grace period.
-pub(crate) fn dellink(dev: &TypedDevice<Virtif>, _rtnl: &Rtnl) {
-    for old in unpublish(dev).into_iter().flatten() {
+/// unpublished now and kept until [`uninit`], after the unregistration's grace period. A pair
+/// made with `peer` takes its peer along: queued on `list`, it is unregistered in the same batch.
+pub(crate) fn dellink(dev: &TypedDevice<Virtif>, rtnl: &Rtnl, list: &mut UnregisterList<'_>) {
+    let taken = {
+        let guard = rcu::read_lock();
+        dev.data().backend(&guard).filter(|b| b.takes_peer()).and_then(|b| b.peer()).map(ARef::from)
+    };
+    let [ours, theirs] = unpublish(dev);
+    // The peer goes too if it was still joined to this interface (`theirs`: its backend).
+    if let (Some(peer), true) = (taken, theirs.is_some()) {
+        list.queue(&peer, rtnl);
+    }
+    for old in [ours, theirs].into_iter().flatten() {
         dev.data().keep_retired(old);
     }
 }

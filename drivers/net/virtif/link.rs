@@ -11,7 +11,7 @@ use crate::linkstr::{err, parse};
 use crate::vif::{Virtif, LINKSTR_TEXT_MAX};
 use kernel::bindings::{ifinfomsg, IFLA_VIRTIF_LINKSTR, IFLA_VIRTIF_PEER};
 use kernel::net::device::{is_valid_ether_addr, MacAddr, PrivFlags, Registered, TypedDevice, Unregistered, ETH_ALEN};
-use kernel::net::rtnl::{ifla, nla_total_size, Attrs, ExtAck, LinkInfoMsg, LinkOps, NewLinkParams, Policy, Rtnl};
+use kernel::net::rtnl::{ifla, nla_total_size, Attrs, ExtAck, LinkInfoMsg, LinkOps, NewLinkParams, Policy, Rtnl, UnregisterList};
 use kernel::prelude::*;
 
 const LINKSTR: u16 = IFLA_VIRTIF_LINKSTR as u16;
@@ -88,8 +88,8 @@ impl LinkOps for VirtifLink {
         }
     }
 
-    fn dellink(dev: &TypedDevice<Virtif>, rtnl: &Rtnl) {
-        config::dellink(dev, rtnl);
+    fn dellink(dev: &TypedDevice<Virtif>, rtnl: &Rtnl, list: &mut UnregisterList<'_>) {
+        config::dellink(dev, rtnl, list);
     }
 
     fn get_size(_dev: &TypedDevice<Virtif>) -> usize {
@@ -109,7 +109,8 @@ impl LinkOps for VirtifLink {
     }
 }
 
-/// `ip link add A type virtif peer name B`: both ends, joined, without a qdisc (like veth).
+/// `ip link add A type virtif peer name B`: both ends, joined, without a qdisc, and deleted
+/// together (like veth).
 fn newpair<'a>(
     mut dev: Unregistered<'a, Virtif>,
     params: &NewLinkParams<'a, Virtif>,
@@ -120,7 +121,7 @@ fn newpair<'a>(
     no_queue(&mut dev);
     // On error from here on, both are unregistered again.
     let reg = dev.register(Virtif::new())?;
-    let setup = Pair::join(&reg, &peer).map_err(|e| fail(extack, e))?;
+    let setup = Pair::join(&reg, &peer, true).map_err(|e| fail(extack, e))?;
     config::publish(&reg, params.rtnl(), setup);
     Ok(reg)
 }

@@ -80,6 +80,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// Whether deleting this interface deletes [`Backend::peer`] too, in the same
+    /// unregistration (a pair made with `peer name B`, like a veth pair).
+    fn takes_peer(&self) -> bool {
+        false
+    }
+
     /// The offloads this backend takes whole for `skb` (the rest is done in software before
     /// [`Backend::xmit`], see `ndo_features_check`). None by default: the frames are copied out
     /// segmented and checksummed.

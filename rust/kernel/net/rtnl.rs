@@ -34,6 +34,48 @@ use crate::{
 };
 use core::{cell::Cell, marker::PhantomData, ptr::NonNull};
 
+/// The devices the core unregisters together after [`LinkOps::dellink`] (the `list_head` of
+/// `unreg_list`s that `dellink` gets, later passed to `unregister_netdevice_many()`).
+///
+/// # Invariants
+///
+/// `head` is null or points to a list head that is valid for `'a`, on which the core unregisters
+/// what is queued once the `dellink` callbacks have run; RTNL is held for `'a`.
+pub struct UnregisterList<'a> {
+    head: *mut bindings::list_head,
+    _p: PhantomData<&'a mut bindings::list_head>,
+}
+
+impl UnregisterList<'_> {
+    /// # Safety
+    ///
+    /// `head` is null or valid for the returned lifetime, and is a list the core unregisters
+    /// (as `dellink`'s `head`); RTNL is held for that lifetime.
+    unsafe fn from_raw(head: *mut bindings::list_head) -> Self {
+        // INVARIANT: The caller guarantees it.
+        Self { head, _p: PhantomData }
+    }
+
+    /// Queues `dev` to be unregistered with the device being deleted (`unregister_netdevice_queue()`,
+    /// as veth does with its peer), and returns `true`; or returns `false` if it is not registered
+    /// (being unregistered already, or never registered), which leaves it alone. Queuing a device
+    /// already on this list keeps it there once.
+    pub fn queue(&mut self, dev: &device::Device, _rtnl: &Rtnl) -> bool {
+        let dev = dev.as_raw();
+        // SAFETY: `dev` is valid (it is borrowed); RTNL is held, which orders this read with
+        // every change of the state.
+        if unsafe { device::reg_state(dev) } != bindings::netdev_reg_state_NETREG_REGISTERED {
+            return false;
+        }
+        // SAFETY: RTNL is held and `dev` is registered, so its `unreg_list` is on no list but
+        // possibly this one (RTNL has been held since the core started this unregistration);
+        // `self.head` is null (an immediate unregistration) or the list the core unregisters
+        // (type invariants). The core holds its own references until the unregistration is done.
+        unsafe { bindings::unregister_netdevice_queue(dev, self.head) };
+        true
+    }
+}
+
 /// Proof that the RTNL lock (`rtnl_lock()`) is held.
 ///
 /// Functions that require RTNL take a `&Rtnl`. A `&Rtnl` is handed to callbacks that run with
@@ -454,12 +496,14 @@ pub trait LinkOps: Sized + Send + Sync + 'static {
 
     /// Called before a device of this kind is unregistered (`dellink`), with RTNL held.
     ///
-    /// The device is always unregistered afterwards (it is queued with
+    /// The device is always unregistered afterwards (it is queued on `list` with
     /// `unregister_netdevice_queue()`). This is the place to release references to other devices
-    /// (e.g. a peer), which would otherwise prevent their unregistration from completing; what
-    /// RCU readers may still use can be freed in [`DeviceOps::uninit`], after the grace period
-    /// the unregistration waits for anyway. The default does nothing.
-    fn dellink(_dev: &TypedDevice<Self::Device>, _rtnl: &Rtnl) {}
+    /// (e.g. a peer), which would otherwise prevent their unregistration from completing, and to
+    /// queue devices that go with this one on `list` (a veth-like peer): they are unregistered in
+    /// the same batch, with one grace period for all. What RCU readers may still use can be freed
+    /// in [`DeviceOps::uninit`], after the grace period the unregistration waits for anyway. The
+    /// default does nothing.
+    fn dellink(_dev: &TypedDevice<Self::Device>, _rtnl: &Rtnl, _list: &mut UnregisterList<'_>) {}
 
     /// Changes the configuration of an existing device (`changelink`), with RTNL held.
     fn changelink<'a>(
@@ -573,7 +617,9 @@ impl<L: LinkOps> Adapter<L> {
             // SAFETY: The device is a registered device of this kind and RTNL is held.
             let (tdev, rtnl) =
                 unsafe { (TypedDevice::<L::Device>::from_raw(dev), Rtnl::assume_held()) };
-            L::dellink(tdev, rtnl);
+            // SAFETY: `head` is the caller's list, valid for the call, or null.
+            let mut list = unsafe { UnregisterList::from_raw(head) };
+            L::dellink(tdev, rtnl, &mut list);
         }
         // SAFETY: RTNL is held and the device is registered; `head` is the caller's list.
         unsafe { bindings::unregister_netdevice_queue(dev, head) };

@@ -5,7 +5,10 @@
 //!
 //! Both ends hold a tracked reference to each other. When either end is deleted or gets
 //! another backend, both lose their backend (see [`crate::config`]), so a reference never
-//! outlives the pairing.
+//! outlives the pairing. A pair made with `ip link add A type virtif peer name B` is deleted as
+//! one, like veth's: deleting either end queues the other on the same unregistration
+//! ([`Backend::takes_peer`]); one joined with `linkstr pair:B` leaves the other end, without a
+//! backend.
 
 #![forbid(unsafe_code)]
 
@@ -23,15 +26,22 @@ use kernel::prelude::*;
 pub(crate) struct Pair {
     /// The other end (a tracked reference: a leak would name its taker).
     peer: TrackedRef<TypedDevice<Virtif>>,
+    /// Made with `peer name B`: deleting either end deletes both, like veth.
+    together: bool,
 }
 
 impl Pair {
-    /// Joins `a` and `b`: the backends of both ends.
-    pub(crate) fn join(a: &TypedDevice<Virtif>, b: &TypedDevice<Virtif>) -> Result<Setup, LinkError> {
+    /// Joins `a` and `b`: the backends of both ends; with `together`, deleting either end
+    /// deletes the other.
+    pub(crate) fn join(
+        a: &TypedDevice<Virtif>,
+        b: &TypedDevice<Virtif>,
+        together: bool,
+    ) -> Result<Setup, LinkError> {
         Setup::with_peer(
-            Pair { peer: TrackedRef::new(b, GFP_KERNEL) },
+            Pair { peer: TrackedRef::new(b, GFP_KERNEL), together },
             b,
-            Pair { peer: TrackedRef::new(a, GFP_KERNEL) },
+            Pair { peer: TrackedRef::new(a, GFP_KERNEL), together },
         )
     }
 }
@@ -55,6 +65,10 @@ impl Backend for Pair {
 
     fn peer(&self) -> Option<&TypedDevice<Virtif>> {
         Some(&self.peer)
+    }
+
+    fn takes_peer(&self) -> bool {
+        self.together
     }
 
     fn offloads(&self, _skb: &SkBuff) -> Features {
@@ -86,16 +100,17 @@ impl BackendKind for Pair {
         if **peer == **dev {
             return Err(err(EINVAL, c"virtif: pair: cannot pair an interface with itself"));
         }
-        // The peer must be free, unless it is our peer already (re-pairing the same two).
-        // Devices are compared, not indices: the two ends may be in different namespaces.
+        // The peer must be free, unless it is our peer already (re-pairing the same two, which
+        // keeps whether they are deleted together). Devices are compared, not indices: the two
+        // ends may be in different namespaces.
         let ours = {
             let guard = kernel::sync::rcu::read_lock();
-            dev.data().backend_as::<Pair>(&guard).is_some_and(|p| p.peer.is(peer))
+            dev.data().backend_as::<Pair>(&guard).filter(|p| p.peer.is(peer)).map(|p| p.together)
         };
-        if !ours && peer.data().has_backend() {
+        if ours.is_none() && peer.data().has_backend() {
             return Err(err(EBUSY, c"virtif: pair: the peer already has a backend (clear it or delete it first)"));
         }
-        Pair::join(dev, peer)
+        Pair::join(dev, peer, ours.unwrap_or(false))
     }
 }
 

@@ -6,8 +6,10 @@
 # link shows the pairing through the plugin; traffic crosses; the same over
 # raw netlink; refusals: a taken name (EEXIST), linkstr and peer together
 # (EINVAL), a peer on an existing interface (EOPNOTSUPP), all with a message;
-# a refused peer leaves nothing behind; deleting one end leaves the other
-# without carrier.
+# a refused peer leaves nothing behind. Deleting either end deletes both, in
+# one unregistration, like veth, also across namespaces and when the
+# namespace of one end goes; re-pairing the two with linkstr keeps that;
+# once one end has another linkstr, deleting it leaves the other.
 . "$(dirname "$0")/lib.sh"
 
 [ -f "$IP_LIB_DIR/link_virtif.so" ] || fail "iproute2 plugin not built (make samples)"
@@ -47,10 +49,46 @@ out=$("$NL" set vc --peer vj) && fail "peer on an existing interface accepted"
 # (EOPNOTSUPP, 95, which Python names ENOTSUP.)
 case "$out" in "error: "*" (95): virtif: a peer is created with its interface"*) ;; *) fail "changelink peer: '$out'" ;; esac
 
-# Deleting one end leaves the other, without carrier and backend.
+gone() { ! in_ns "$1" ip link show dev "$2" >/dev/null 2>&1; }
+# Deleting one end deletes the other, in its own namespace, in the same
+# request: it is gone when `ip link del` returns.
 ip link del va || fail "del va"
-wait_for 10 carrier_is pc vb 0 || fail "carrier of vb after va went"
-expect_eq "vb's linkstr" "$(linkstr vb pc)" ""
-for d in vc vd ve "$peer"; do ip link del "$d" 2>/dev/null; done
+gone pc vb || fail "vb (in pc) outlived va: $(ip -n pc link show vb)"
+ip link del vd || fail "del vd"
+gone - vc || fail "vc outlived vd"
+ip link del ve || fail "del ve"
+gone - "$peer" || fail "$peer outlived ve"
+# The namespace of one end goes: the other end goes with it.
+netns_add pd
+check "add vk ... peer name vl netns pd" ip link add vk type virtif peer name vl netns pd
+ip netns del pd || fail "netns del pd"
+NETNS=(pc)
+wait_for 10 gone - vk || fail "vk outlived its peer's namespace"
+# Re-pairing the same two with linkstr keeps them together.
+check "add vm ... peer name vn" ip link add vm type virtif peer name vn
+set_linkstr vn pair:vm
+expect_eq "vm after re-pairing" "$(linkstr vm)" pair:vn
+ip link del vn || fail "del vn"
+gone - vm || fail "vm outlived vn after re-pairing"
+# Another linkstr on one end dissolves the pair: deleting it then leaves
+# the other, without carrier and backend, ready to be paired again.
+check "add vo ... peer name vp" ip link add vo type virtif peer name vp
+ip link set vo up && ip link set vp up
+expect_carrier - vp 1
+ip link set vo down
+set_linkstr vo loop
+expect_eq "vp after vo took loop" "$(linkstr vp)" ""
+ip link del vo || fail "del vo"
+ip link show vp >/dev/null 2>&1 || fail "vp went with vo, which was no longer its peer"
+expect_carrier - vp 0
+# Joined with linkstr pair:, an end goes alone.
+ip link add vq type virtif || fail "add vq"
+ip link set vp down
+set_linkstr vp pair:vq
+ip link del vq || fail "del vq"
+ip link show vp >/dev/null 2>&1 || fail "vp went with vq, joined by linkstr"
+expect_eq "vp after vq went" "$(linkstr vp)" ""
+ip link del vp || fail "del vp"
 [ -z "$(ip -o link show type virtif)" ] || fail "interfaces left: $(ip -o link show type virtif)"
+[ -z "$(ip -n pc -o link show type virtif)" ] || fail "interfaces left in pc: $(ip -n pc -o link show type virtif)"
 exit 0
