@@ -127,36 +127,63 @@ __rust_helper void rust_helper_netdev_set_pcpu_stat_type(struct net_device *dev,
 /*
  * Per-CPU statistics. The C inline functions use this_cpu_ptr() and thus
  * expect to run with preemption disabled (usually in BH context); Rust
- * callers may also be preemptible, so disable preemption here.
+ * callers may also be preemptible (a process's write()), so the helpers
+ * protect the update themselves. On 64-bit the counters are local64_t,
+ * safe against any interrupting writer once preemption is off. On 32-bit
+ * they are under a u64_stats seqcount, which a softirq (start_xmit) or a
+ * netpoll writer with IRQs off must not interrupt: IRQs stay off for the
+ * update there.
  */
+static __always_inline unsigned long rust_dstats_begin(void)
+{
+	unsigned long flags = 0;
+
+	if (IS_ENABLED(CONFIG_64BIT))
+		preempt_disable();
+	else
+		local_irq_save(flags);
+	return flags;
+}
+
+static __always_inline void rust_dstats_end(unsigned long flags)
+{
+	if (IS_ENABLED(CONFIG_64BIT))
+		preempt_enable();
+	else
+		local_irq_restore(flags);
+}
 __rust_helper void rust_helper_dev_dstats_rx_add(struct net_device *dev,
 						 unsigned int len)
 {
-	preempt_disable();
+	unsigned long flags = rust_dstats_begin();
+
 	dev_dstats_rx_add(dev, len);
-	preempt_enable();
+	rust_dstats_end(flags);
 }
 
 __rust_helper void rust_helper_dev_dstats_rx_dropped(struct net_device *dev)
 {
-	preempt_disable();
+	unsigned long flags = rust_dstats_begin();
+
 	dev_dstats_rx_dropped(dev);
-	preempt_enable();
+	rust_dstats_end(flags);
 }
 
 __rust_helper void rust_helper_dev_dstats_tx_add(struct net_device *dev,
 						 unsigned int len)
 {
-	preempt_disable();
+	unsigned long flags = rust_dstats_begin();
+
 	dev_dstats_tx_add(dev, len);
-	preempt_enable();
+	rust_dstats_end(flags);
 }
 
 __rust_helper void rust_helper_dev_dstats_tx_dropped(struct net_device *dev)
 {
-	preempt_disable();
+	unsigned long flags = rust_dstats_begin();
+
 	dev_dstats_tx_dropped(dev);
-	preempt_enable();
+	rust_dstats_end(flags);
 }
 
 /* DEV_STATS_INC() of the fields the per-CPU statistics do not have. */
