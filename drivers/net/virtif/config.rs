@@ -59,19 +59,22 @@ fn set_carrier(dev: &TypedDevice<Virtif>, on: bool) {
     }
 }
 
-/// Takes the backend off `dev` and, for a pair, off its peer: `VIFHYPER_DYING`, then unpublish.
-/// No carrier for either. Readers may still use what is returned until a grace period has
-/// elapsed.
+/// Takes the backend off `dev` and, for a pair, off its peer: unpublish, then `VIFHYPER_DYING`
+/// (outside of any RCU read-side section: ending a backend may free memory that needs process
+/// context). No carrier for either. Readers may still use what is returned until a grace period
+/// has elapsed.
 fn unpublish(dev: &TypedDevice<Virtif>) -> Unpublished {
     let peer = {
         let guard = rcu::read_lock();
         let Some(b) = dev.data().backend(&guard) else {
             return [None, None];
         };
-        b.dying();
         b.peer().map(ARef::from)
     };
     let ours = dev.data().swap_backend(None);
+    if let Some(old) = &ours {
+        old.get().0.dying();
+    }
     dev.carrier_off();
     // The peer is left joined to nothing, like a new interface: its backend (and with it its
     // reference to `dev`) goes too.
@@ -84,6 +87,9 @@ fn unpublish(dev: &TypedDevice<Virtif>) -> Unpublished {
             return None;
         }
         let old = peer.data().swap_backend(None);
+        if let Some(old) = &old {
+            old.get().0.dying();
+        }
         peer.carrier_off();
         old
     });

@@ -89,12 +89,6 @@ impl<T: Send + Sync> RcuBox<T> {
             cookie,
         })
     }
-
-    /// Publishes `new`, waits until no reader can see the previous value (`synchronize_rcu()`)
-    /// and returns it. Sleeps.
-    pub fn replace(&self, new: Option<KBox<T>>) -> Option<KBox<T>> {
-        self.swap(new).map(Retired::into_inner)
-    }
 }
 
 impl<T: Send + Sync> Default for RcuBox<T> {
@@ -133,17 +127,22 @@ pub struct Retired<T> {
 
 // SAFETY: `Retired<T>` owns a `T` that it only drops or hands back whole.
 unsafe impl<T: Send> Send for Retired<T> {}
-// SAFETY: `&Retired<T>` gives no access to the `T`.
+// SAFETY: `&Retired<T>` gives access to the `T` only through `Retired::get`, which requires
+// `T: Sync`.
 unsafe impl<T> Sync for Retired<T> {}
 
-impl<T> Retired<T> {
-    /// Returns whether a full grace period has elapsed since the value was unpublished, i.e.
-    /// whether dropping it or [`Retired::into_inner`] would return without waiting.
-    pub fn is_quiescent(&self) -> bool {
-        // SAFETY: FFI call without preconditions.
-        unsafe { bindings::poll_state_synchronize_rcu(self.cookie) }
+impl<T: Sync> Retired<T> {
+    /// The value, shared: RCU readers may still hold `&T` too, which `T: Sync` allows. (The
+    /// value is only dropped or handed back whole once a grace period has elapsed.)
+    pub fn get(&self) -> &T {
+        // SAFETY: `ptr` came from `KBox::into_raw` and is owned by us (type invariant), so it is
+        // valid until we drop it, which `&self` prevents; readers only ever have shared
+        // references to it, and `T: Sync` makes one more sound.
+        unsafe { &*self.ptr }
     }
+}
 
+impl<T> Retired<T> {
     /// Waits until no RCU reader can see the value (if a grace period has not elapsed yet since
     /// it was unpublished) and returns it. Sleeps.
     pub fn into_inner(self) -> KBox<T> {

@@ -83,15 +83,16 @@ impl Backend for User {
     /// dropped, the references to the interface go) and the queues run again for the next
     /// backend. The table itself is freed with the backend, after the grace period.
     fn dying(&self) {
-        let guard = rcu::read_lock();
         let mut dev = None;
         for slot in self.queues.slots.iter() {
-            if let Some(chan) = slot.get(&guard) {
+            // Ended outside the read-side section: ending frees the channel's queue, which may
+            // have been vmalloc()ed.
+            let chan = slot.get(&rcu::read_lock()).cloned();
+            if let Some(chan) = chan {
                 dev = dev.or_else(|| chan.attached_dev());
                 chan.end(State::Dead);
             }
         }
-        drop(guard);
         self.queues.gso.store(0, Relaxed);
         if let Some(dev) = dev {
             dev.wake_all_queues();
