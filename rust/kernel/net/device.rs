@@ -171,12 +171,6 @@ impl Device {
         Name(buf)
     }
 
-    /// Returns the interface index.
-    pub fn ifindex(&self) -> i32 {
-        // SAFETY: The device is valid; `ifindex` is written with `WRITE_ONCE()`.
-        unsafe { atomic_load(&raw mut (*self.as_raw()).ifindex, Relaxed) }
-    }
-
     /// Returns the interface flags (`dev->flags`).
     pub fn flags(&self) -> Flags {
         // SAFETY: The device is valid; readers of `flags` race with writers in C as well, the
@@ -242,12 +236,6 @@ impl Device {
         unsafe { bindings::netif_tx_start_all_queues(self.as_raw()) };
     }
 
-    /// Stops every transmit queue (`netif_tx_stop_all_queues()`).
-    pub fn stop_all_queues(&self) {
-        // SAFETY: The device is registered, so its transmit queues are allocated.
-        unsafe { bindings::netif_tx_stop_all_queues(self.as_raw()) };
-    }
-
     /// Restarts every transmit queue and schedules them (`netif_tx_wake_all_queues()`).
     pub fn wake_all_queues(&self) {
         // SAFETY: The device is registered, so its transmit queues are allocated.
@@ -269,13 +257,6 @@ impl Device {
             // SAFETY: The device is registered and `index` is in range.
             unsafe { bindings::netif_wake_subqueue(self.as_raw(), index) };
         }
-    }
-
-    /// Returns the number of transmit queues in use (`real_num_tx_queues`).
-    pub fn real_num_tx_queues(&self) -> u32 {
-        // SAFETY: The device is valid; the field is written under RTNL and read racily by the
-        // core too.
-        unsafe { (*self.as_raw()).real_num_tx_queues }
     }
 
     /// Sets the number of transmit queues in use, between 1 and [`Device::num_tx_queues`]

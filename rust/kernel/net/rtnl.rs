@@ -311,13 +311,6 @@ pub struct NewLinkParams<'a, T: DeviceOps> {
 }
 
 impl<'a, T: DeviceOps> NewLinkParams<'a, T> {
-    /// Returns the `IFLA_*` attributes of the request (see [`ifla`]).
-    pub fn tb(&self) -> Attrs<'a> {
-        // SAFETY: `tb` always points to `IFLA_MAX + 1` entries of the request.
-        unsafe { Attrs::from_raw((*self.ptr).tb, usize::from(ifla::MAX) + 1) }
-            .unwrap_or(Attrs { ptr: core::ptr::null(), len: 0, _p: PhantomData })
-    }
-
     /// Returns the driver-specific attributes (`IFLA_INFO_DATA`), validated against
     /// [`LinkOps::POLICY`], if the request contained any.
     pub fn data(&self) -> Option<Attrs<'a>> {

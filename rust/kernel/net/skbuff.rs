@@ -15,7 +15,6 @@ use crate::{
     page::{PAGE_SHIFT, PAGE_SIZE},
     prelude::*,
 };
-use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 /// Checksum state of a packet (`skb->ip_summed`).
@@ -269,18 +268,6 @@ impl SkBuff {
         Ok(skb)
     }
 
-    /// Removes `len` bytes from the start of the packet's data (`skb_pull()`); `EINVAL` if the
-    /// linear part is shorter.
-    pub fn pull(&mut self, len: u32) -> Result {
-        // SAFETY: The skb is valid and we own it.
-        if unsafe { bindings::skb_headlen(self.as_raw()) } < len {
-            return Err(EINVAL);
-        }
-        // SAFETY: We own the skb and its linear part has `len` bytes.
-        unsafe { bindings::skb_pull(self.as_raw(), len) };
-        Ok(())
-    }
-
     /// Returns the offload metadata of a packet about to leave through a process
     /// (`virtio_net_hdr_from_skb()`): `EINVAL` for a GSO type a `virtio_net_hdr` cannot express.
     pub fn vnet_hdr(&self) -> Result<VnetHdr> {
@@ -329,35 +316,6 @@ impl SkBuff {
         // SAFETY: We own the skb, it is linear and has `len` bytes of tailroom (checked above),
         // and `data` is readable for `len` bytes.
         unsafe { bindings::skb_put_data(self.as_raw(), data.as_ptr().cast(), len) };
-        Ok(())
-    }
-
-    /// Appends `len` bytes read from `src` to the linear part (`skb_put()` after
-    /// `copy_from_iter()`).
-    ///
-    /// Fails with `ENOSPC` if the packet is not linear or lacks the tailroom, and with `EFAULT`
-    /// if `src` could not provide `len` bytes (the packet is then left unchanged; `src` may have
-    /// advanced).
-    pub fn put_from_iter(&mut self, src: &mut IovIterSource<'_>, len: usize) -> Result {
-        let len32 = u32::try_from(len).map_err(|_| ENOSPC)?;
-        // SAFETY: The skb is valid.
-        if self.is_nonlinear() || unsafe { bindings::skb_tailroom(self.as_raw()) } < len32 {
-            return Err(ENOSPC);
-        }
-        // SAFETY: We own the skb, which is linear with at least `len` bytes of tailroom (checked
-        // above); the tailroom is not part of the packet yet, so nothing else reads or writes
-        // it while we hold this slice.
-        let tail = unsafe {
-            core::slice::from_raw_parts_mut(
-                bindings::skb_tail_pointer(self.as_raw()).cast::<MaybeUninit<u8>>(),
-                len,
-            )
-        };
-        if src.copy_from_iter_raw(tail).len() != len {
-            return Err(EFAULT);
-        }
-        // SAFETY: We own the skb and the `len` bytes after its tail are now initialised.
-        unsafe { bindings::skb_put(self.as_raw(), len32) };
         Ok(())
     }
 

@@ -246,10 +246,6 @@ pub struct Registered<'a, T: DeviceOps> {
 }
 
 impl<'a, T: DeviceOps> Registered<'a, T> {
-    /// Returns the registered device.
-    pub fn device(&self) -> &'a TypedDevice<T> {
-        self.dev
-    }
 
     pub(crate) fn new(dev: &'a TypedDevice<T>) -> Self {
         Self { dev }
