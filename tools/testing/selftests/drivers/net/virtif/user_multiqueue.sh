@@ -20,18 +20,29 @@ expect_carrier um u0 1
 # Frames with many source addresses spread over the four queues.
 sent=0
 for i in $(seq 10 41); do
-	read -r s _ < <(ip netns exec um "$SENDETH" u0 ff:ff:ff:ff:ff:ff 8 --report --src 02:00:00:00:00:$i)
+	out=$(ip netns exec um "$SENDETH" u0 ff:ff:ff:ff:ff:ff 8 --report --src 02:00:00:00:00:$i) ||
+		fail "sendeth from 02:00:00:00:00:$i: $out"
+	read -r s _ <<<"$out"
 	sent=$((sent + s))
 done
+# 256 frames against a 16-frame ring and its qdiscs: the queues must have
+# filled and stopped.
+expect_ge "frames accepted" "$sent" 17
 # The reader stalls: nothing may move. Requeues (a queue handing packets
 # back to the qdisc) would go on by the thousand per second if a queue were
-# left running in front of the full ring.
-requeues() { ip -n um -s -j qdisc show dev u0 | python3 -S -c 'import json, sys
-print(sum(q.get("requeues", 0) for q in json.load(sys.stdin)))'; }
-r0=$(requeues)
+# left running in front of the full ring. (tc's counters; the sum over the
+# root qdisc and its per-queue children.)
+requeues() {
+	local n
+	n=$(tc -n um -s -j qdisc show dev u0 | python3 -S -c 'import json, sys
+print(sum(q["requeues"] for q in json.load(sys.stdin)))') && [[ $n =~ ^[0-9]+$ ]] ||
+		fail "requeue counters of u0: '$n'"
+	echo "$n"
+}
+r0=$(requeues) || exit
 s0=$(awk '/^cpu / {print $8}' /proc/stat)
 sleep 3 # the measurement window
-r1=$(requeues)
+r1=$(requeues) || exit
 s1=$(awk '/^cpu / {print $8}' /proc/stat)
 info "stalled reader: requeues $r0 -> $r1, softirq time $((s1 - s0)) ticks in 3 s; accepted $sent"
 [ $((r1 - r0)) -le 10 ] || fail "NET_TX kept requeueing in front of a full ring: $((r1 - r0)) requeues in 3 s"
