@@ -39,7 +39,12 @@ campaign() {
 		esac
 		case $hit in
 		*hit) ;;
-		*missed) info "$name: $((n - 1)) fault points, $fails failed cleanly"; return ;;
+		*missed)
+			info "$name: $((n - 1)) fault points, $fails failed cleanly"
+			# A campaign that injected nothing checked nothing.
+			[ "$n" -gt 1 ] && [ "$fails" -ge 1 ] ||
+				fail "$name: no fault point failed the operation ($((n - 1)) points): the injection is not reaching it"
+			return ;;
 		*) fail "$name: fault $n: no hit/missed line: '$out'" ;;
 		esac
 	done
@@ -76,6 +81,7 @@ while read -r n res hit st msg; do
 done <<<"$out"
 [ "$last" = missed ] || fail "newlink with linkstr: still hitting faults after $MAX"
 info "newlink with linkstr: $(( $(wc -l <<<"$out") - 1 )) fault points, $fails failed cleanly"
+[ "$fails" -ge 1 ] || fail "newlink with linkstr: no fault point failed the request: the injection is not reaching it"
 expect_eq "virtif interfaces left by the newlink campaign" "$(ip -o link show type virtif | wc -l)" 0
 ip link add va type virtif && set_linkstr va user
 state() { echo "$(carrier - va)"; }

@@ -248,23 +248,33 @@ FAULT_DIR=/sys/kernel/debug
 # and /proc/PID/make-it-fail (every allocation of that task fails, or only
 # page allocations of at least FAULT_MIN_ORDER with fail_page_alloc).
 # GFP_KERNEL allocations fail too; nothing is printed per fault.
+# fault_set FILE VALUE: writes a fault-injection knob and reads it back (a
+# knob left at its default, e.g. ignore-gfp-wait=Y, would quietly keep the
+# campaign away from every GFP_KERNEL allocation).
+fault_set() {
+	echo "$2" >"$FAULT_DIR/$1" || fail "fault injection: cannot write $1"
+	local got
+	got=$(cat "$FAULT_DIR/$1") || fail "fault injection: cannot read $1"
+	[ "$got" = "$2" ] || fail "fault injection: $1 is '$got' after writing '$2'"
+}
 fault_setup() {
 	local f
-	mountpoint -q $FAULT_DIR || mount -t debugfs debugfs $FAULT_DIR
+	mountpoint -q $FAULT_DIR || mount -t debugfs debugfs $FAULT_DIR ||
+		fail "cannot mount debugfs on $FAULT_DIR"
 	for f in failslab fail_page_alloc; do
 		[ -d $FAULT_DIR/$f ] || skip "no $f (kernel without FAULT_INJECTION_DEBUG_FS)"
-		echo N >$FAULT_DIR/$f/ignore-gfp-wait
-		echo 0 >$FAULT_DIR/$f/verbose
-		echo Y >$FAULT_DIR/$f/task-filter
-		echo 100 >$FAULT_DIR/$f/probability
-		echo 1 >$FAULT_DIR/$f/interval
-		echo -1 >$FAULT_DIR/$f/times
+		fault_set $f/ignore-gfp-wait N
+		fault_set $f/verbose 0
+		fault_set $f/task-filter Y
+		fault_set $f/probability 100
+		fault_set $f/interval 1
+		fault_set $f/times -1
 	done
-	echo N >$FAULT_DIR/fail_page_alloc/ignore-gfp-highmem
-	echo "${FAULT_MIN_ORDER:-0}" >$FAULT_DIR/fail_page_alloc/min-order
+	fault_set fail_page_alloc/ignore-gfp-highmem N
+	fault_set fail_page_alloc/min-order "${FAULT_MIN_ORDER:-0}"
 	# With FAULT_MIN_ORDER, only page allocations of that order and more
 	# fail: slab allocations (small objects) go through.
-	[ -z "${FAULT_MIN_ORDER:-}" ] || echo 0 >$FAULT_DIR/failslab/probability
+	[ -z "${FAULT_MIN_ORDER:-}" ] || fault_set failslab/probability 0
 	on_exit fault_reset
 }
 fault_reset() {
