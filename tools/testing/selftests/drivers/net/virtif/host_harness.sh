@@ -9,19 +9,20 @@
 #          test that leaves the module loaded and a process running, a test
 #          whose rmmod is refused, and the runner killed half-way (the test
 #          after it never runs: a missing result);
-#   run B: a guest kernel panic while a test runs.
+#   run B: a skipping test (a failure unless VIRTIF_ALLOW_SKIP=1), then a
+#          guest kernel panic while a test runs.
 # The passing fixture must pass in both, and vm-run must report the status
 # of the command it ran and keep the guest's stdout and stderr apart.
 . "$(dirname "$0")/lib.sh"
 
 [ -f "$SPLAT_KO" ] || fail "$SPLAT_KO not built (make test-modules)"
 A=(fx_pass fx_fail fx_warn fx_leak fx_lockdep fx_hang fx_spin fx_oom fx_modref fx_modref_lib fx_kill_runner fx_never)
-B=(fx_pass fx_crash fx_never)
+B=(fx_pass fx_skip fx_crash fx_never)
 out=$(mktemp -d)
 on_exit "rm -rf $out"
 "$TESTDIR/run_tests" --dir harness "${A[@]}" >"$out/a" 2>&1 &
 pa=$!
-"$TESTDIR/run_tests" --dir harness "${B[@]}" >"$out/b" 2>&1 &
+VIRTIF_ALLOW_SKIP=0 "$TESTDIR/run_tests" --dir harness "${B[@]}" >"$out/b" 2>&1 &
 pb=$!
 wait $pa; rca=$?
 wait $pb; rcb=$?
@@ -69,6 +70,7 @@ logged a "^# vm: guest_runner: 12 test" "the guest's stderr"
 grep -qE "^# guest_runner:" "$out/a" && bad "run A: the guest's stderr leaked into its stdout"
 
 result b fx_pass ok
+result b fx_skip "not ok" "skipped"
 result b fx_crash "not ok" "ended while it ran"
 result b fx_never "not ok" "ended before it started"
 result b "guest run:" "not ok" "crashed"
