@@ -30,6 +30,8 @@ bg ip netns exec ob socat -u TCP4-LISTEN:5002,reuseaddr OPEN:/dev/null
 wait_for 10 listening ob 5002 || fail "socat did not listen"
 head -c 2000000 /dev/zero | ip netns exec oa socat -u - TCP4:10.23.0.2:5002 || fail "TCP copy"
 wait_for 20 dead "$tpid" || fail "tcpdump saw no TCP packet above 3000 bytes on vb: $(cat "$tmp/tlog")"
+bg_wait "$tpid" || fail "tcpdump exit status $?: $(cat "$tmp/tlog")"
+expect_eq "packets above 3000 bytes tcpdump printed" "$(grep -c . "$tmp/big")" 5
 info "on vb: $(head -n1 "$tmp/big")"
 
 # Copying backends: UDP GSO of 64000 bytes in 1400-byte segments.

@@ -92,6 +92,18 @@ log_counter() {
 # log_gso LOG WORD: the GSO packets of direction WORD in a sample's exit
 # line with the offload header (e.g. "virtif->tap 12 frames (90480 bytes,
 # 4 GSO)").
+# expect_no_drops LOG: the exit summary in LOG (see samples/virtif's
+# Counters::summary) lists its drop reasons, every one at 0.
+expect_no_drops() {
+	local drops r n=0
+	drops=$(sed -n 's/.*frames ([^)]*), \(.*\), wake-ups.*/\1/p' "$1" | tail -n1)
+	[ -n "$drops" ] || fail "no drop counters in the summary of $1: $(tail -n2 "$1")"
+	for r in $(tr ',' '\n' <<<"$drops" | awk '{ print $NF }'); do
+		expect_eq "drops in $1 ($drops)" "$r" 0
+		n=$((n + 1))
+	done
+	[ "$n" -ge 1 ] || fail "no drop reason in the summary of $1"
+}
 log_gso() {
 	sed -n "s/.*$2 [0-9]* frames ([0-9]* bytes, \([0-9]*\) GSO).*/\1/p" "$UTMP/$1" | tail -n1
 }
