@@ -119,10 +119,13 @@ impl BackendKind for User {
         }
         let queues = Arc::new(Queues { slots, active: Atomic::new(0), gso: Atomic::new(0) }, GFP_KERNEL)
             .map_err(nomem)?;
-        // No file yet: one queue, whose packets are dropped until a file attaches.
+        let setup = Setup::new(User { queues })?;
+        // No file yet: one queue, whose packets are dropped until a file attaches. Last, so
+        // that a failure before leaves the device as it was (the backend it has keeps its
+        // queues).
         dev.set_real_num_tx_queues(rtnl, 1)
             .map_err(|_| err(EINVAL, c"virtif: cannot set the number of transmit queues"))?;
-        Setup::new(User { queues })
+        Ok(setup)
     }
 }
 
