@@ -257,7 +257,42 @@ impl Channel {
     /// Queues a packet the interface transmits (bottom halves disabled). `has_qdisc`: whether
     /// its transmit queue has a qdisc that can hold packets, so that back-pressure can stop the
     /// queue; without one (or with `VIRTIF_F_TX_DROP`) a full ring drops.
-    pub(crate) fn xmit(&self, dev: &TypedDevice<Virtif>, skb: SkBuff, has_qdisc: bool) -> TxResult {
+    ///
+    /// A packet handed back to the qdisc (`Busy`) is untouched; one that is queued is first
+    /// timestamped and detached from the local stack (it may wait for as long as the reader
+    /// likes). That is done between two holds of the lock: detaching may free a conntrack
+    /// entry, which must not run with interrupts off. Only this queue's transmit path (under
+    /// its lock) adds to the ring meanwhile; the reader only takes from it.
+    pub(crate) fn xmit(&self, dev: &TypedDevice<Virtif>, mut skb: SkBuff, has_qdisc: bool) -> TxResult {
+        let hold = !self.mode.tx_drop() && has_qdisc;
+        {
+            let mut inner = self.inner.lock();
+            if inner.state != State::Attached {
+                drop(inner);
+                stats::drop_skb(dev, skb, DropReason::NotAttached);
+                return TxResult::Ok;
+            }
+            if inner.ring.is_full() {
+                // Handing the packet back is only right for the queue that is then stopped (a
+                // packet of another queue comes here only while the queues are being
+                // reassigned).
+                if hold && skb.queue_mapping() == inner.queue {
+                    // The queue ran in front of a full ring (it was woken, e.g. by the
+                    // interface coming up): stop it, and the qdisc keeps the packet.
+                    inner.stopped = true;
+                    dev.stop_queue(inner.queue);
+                    return TxResult::Busy(skb);
+                }
+                drop(inner);
+                stats::drop_skb(dev, skb, DropReason::QueueFull);
+                return TxResult::Ok;
+            }
+        }
+        skb.tx_timestamp();
+        if skb.detach_from_stack().is_err() {
+            stats::drop_skb(dev, skb, DropReason::TxNoMemory);
+            return TxResult::Ok;
+        }
         let mut inner = self.inner.lock();
         if inner.state != State::Attached {
             drop(inner);
@@ -265,8 +300,6 @@ impl Channel {
             return TxResult::Ok;
         }
         let was_empty = inner.ring.is_empty();
-        let hold = !self.mode.tx_drop() && has_qdisc;
-        let ours = skb.queue_mapping() == inner.queue;
         match inner.ring.push(skb) {
             Ok(()) => {
                 if hold && inner.ring.is_full() {
@@ -274,19 +307,13 @@ impl Channel {
                     dev.stop_queue(inner.queue);
                 }
             }
-            // Handing the packet back is only right for the queue that is then stopped (a
-            // packet of another queue comes here only while the queues are being reassigned).
-            Err(skb) if !hold || !ours => {
+            // Room was there a moment ago; only a packet of another queue, while the queues are
+            // being reassigned, can have taken it. This one is stamped and detached already:
+            // the qdisc cannot have it back.
+            Err(skb) => {
                 drop(inner);
                 stats::drop_skb(dev, skb, DropReason::QueueFull);
                 return TxResult::Ok;
-            }
-            Err(skb) => {
-                // Another CPU filled the ring since the queue was last checked: hand the packet
-                // back to the qdisc.
-                inner.stopped = true;
-                dev.stop_queue(inner.queue);
-                return TxResult::Busy(skb);
             }
         }
         drop(inner);

@@ -169,13 +169,6 @@ impl Queues {
             let has_qdisc = dev.txq_has_qdisc(skb.queue_mapping());
             return chan.xmit_ring(dev, skb, has_qdisc);
         }
-        // The frame may wait in the ring for as long as the reader likes: timestamp it, then
-        // detach it from its socket, conntrack entry and route (and copy zero-copy data).
-        skb.tx_timestamp();
-        if skb.detach_from_stack().is_err() {
-            stats::drop_skb(dev, skb, DropReason::TxNoMemory);
-            return TxResult::Ok;
-        }
         // Back-pressure needs a qdisc to hold what the ring cannot take.
         let has_qdisc = dev.txq_has_qdisc(skb.queue_mapping());
         chan.xmit(dev, skb, has_qdisc)
