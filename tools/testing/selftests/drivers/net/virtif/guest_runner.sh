@@ -39,8 +39,8 @@ echo "guest_runner: $# test(s), $(nproc) CPUs, kernel $(uname -r)" >&2
 export VIRTIF_RUNNER_PID=$$
 
 module_loaded() { [ -d "/sys/module/$1" ]; }
-# The kernel log since the runner started test $1 (it writes a marker into
-# /dev/kmsg before each test; the ring buffer is never cleared).
+# The kernel log since the runner started test $1 (it empties the ring buffer
+# and writes a marker into /dev/kmsg before each test).
 test_dmesg() { dmesg | sed -n "\|virtif-selftest: begin $1\$|,\$p"; }
 debug_locks() { awk '$1 == "debug_locks:" { print $2 }' /proc/lockdep_stats 2>/dev/null; }
 
@@ -53,6 +53,11 @@ for name in "$@"; do
 	name=${name%.sh}
 	reasons=()
 	echo "BEGIN $name"
+	# A full run logs more than the debug kernel's 128 kB ring buffer: it
+	# is emptied before each test, so that the test's part of the log is
+	# all there when it is checked. (The console log, which vm-run checks
+	# whole at the end, keeps everything.)
+	dmesg -C || reasons+=("cannot clear the kernel ring buffer")
 	echo "virtif-selftest: begin $name" >/dev/kmsg
 	taint0=$(cat /proc/sys/kernel/tainted)
 	locks0=$(debug_locks)

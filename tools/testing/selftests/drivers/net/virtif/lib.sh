@@ -48,7 +48,7 @@ expect_fail() {
 subtest() { echo "ksft-subtest: $1 $2"; }
 
 # The kernel log since the runner started this test (it writes a marker
-# into /dev/kmsg before each test; the ring buffer is never cleared).
+# into /dev/kmsg before each test, after emptying the ring buffer).
 test_dmesg() { dmesg | sed -n "\|virtif-selftest: begin ${VIRTIF_TEST:-}\$|,\$p"; }
 
 # --- exit handling ------------------------------------------------------------
