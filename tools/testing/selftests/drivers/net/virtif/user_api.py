@@ -13,62 +13,39 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import virtif_uapi as U  # noqa: E402
 import virtif_user as vu  # noqa: E402
+import vtest  # noqa: E402
+from vtest import BCAST, SRC, expect_errno, fail, frame, ok, wait_readable  # noqa: E402,F401
 
 IF = "u0"
-failed = False
 
 
-def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    sys.exit(1)
-
-
-def ok(msg):
-    print("# ok: " + msg, flush=True)
-
-
-def expect_errno(what, want, fn, *args):
-    try:
-        fn(*args)
-    except OSError as e:
-        if e.errno != want:
-            fail("%s: got %s, want %s" % (what, vu.ename(e), errno.errorcode[want]))
-        ok("%s -> %s" % (what, errno.errorcode[want]))
-        return
-    fail("%s: succeeded, want %s" % (what, errno.errorcode[want]))
-
-
+# vtest's helpers, for u0 unless told otherwise.
 def stat(name, ifname=IF):
-    with open("/sys/class/net/%s/statistics/%s" % (ifname, name)) as f:
-        return int(f.read())
+    return vtest.stat(ifname, name)
 
 
 def ethstat(name, ifname=IF):
-    out = subprocess.run(["ethtool", "-S", ifname], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        k, _, v = line.strip().partition(":")
-        if k == name:
-            return int(v)
-    fail("no ethtool counter " + name)
+    return vtest.ethstat(ifname, name)
 
 
 def carrier(ifname=IF):
-    with open("/sys/class/net/%s/carrier" % ifname) as f:
-        return f.read().strip()
+    return vtest.sysfs(ifname, "carrier")
 
 
 def mac(ifname=IF):
-    with open("/sys/class/net/%s/address" % ifname) as f:
-        return bytes.fromhex(f.read().strip().replace(":", ""))
+    return vtest.mac(ifname)
 
 
-BCAST = b"\xff" * 6
-SRC = bytes.fromhex("020000aabbcc")
+def wait_drained(ifname=IF):
+    vtest.wait_drained(ifname)
 
 
-def frame(dst, size, fill=0x5A):
-    """An Ethernet frame with a local experimental EtherType."""
-    return dst + SRC + b"\x88\xb5" + bytes([fill]) * (size - 14)
+def wait_operational(ifname=IF, t=10):
+    """After the carrier comes up, the core activates the qdisc later, from
+    the link-watch work (which also sets operstate): frames sent before that
+    are dropped by the noop qdisc. Wait for it before sending."""
+    vtest.wait_for("%s operational after the carrier came up" % ifname,
+                   lambda: vtest.sysfs(ifname, "operstate") == "up", t)
 
 
 def tx_socket():
@@ -82,43 +59,6 @@ def poll_mask(fd):
     p.register(fd, select.POLLIN | select.POLLOUT)
     ev = p.poll(0)
     return ev[0][1] if ev else 0
-
-
-def wait_operational(ifname=IF, t=10):
-    """After the carrier comes up, the core activates the qdisc later, from
-    the link-watch work (which also sets operstate): frames sent before that
-    are dropped by the noop qdisc. Wait for it before sending."""
-    import time
-    end = time.monotonic() + t
-    while True:
-        with open("/sys/class/net/%s/operstate" % ifname) as f:
-            if f.read().strip() == "up":
-                return
-        if time.monotonic() > end:
-            fail("%s not operational %ss after the carrier came up" % (ifname, t))
-            return
-        time.sleep(0.02)
-
-
-def wait_drained(ifname=IF):
-    """Every frame sent so far has left the qdisc for the ring."""
-    import json
-    import time
-    end = time.monotonic() + 10
-    while True:
-        out = subprocess.run(["tc", "-s", "-j", "qdisc", "show", "dev", ifname],
-                             capture_output=True, text=True, check=True).stdout
-        if sum(q.get("qlen", 0) for q in json.loads(out or "[]")) == 0:
-            return
-        if time.monotonic() > end:
-            fail("the qdisc of %s did not drain" % ifname)
-        time.sleep(0.02)
-
-
-def wait_readable(fd, t=5):
-    r, _, _ = select.select([fd], [], [], t)
-    if not r:
-        fail("nothing to read after %ss" % t)
 
 
 # --- not attached -----------------------------------------------------------
