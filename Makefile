@@ -5,7 +5,8 @@
 #   make               build drivers/net/virtif/virtif.ko against KDIR
 #   make run           build what is needed, boot a VM and show virtif at work
 #   make check         install, build and run the test-suite in a VM
-#   make stress        the fault campaign, ITER rounds of each fault (100)
+#   make stress        the fault campaign, ITER rounds of each fault (100);
+#                      STRESS="pair rmmod" runs only those of stress/
 #   make fuzz          the fuzzer, DURATION seconds (600), SEED=n to replay
 #   make bench         compare virtif with veth, tap, vxlan, dummy in one VM
 #                      (release; DURATION=s REPEAT=n OUT=file QUICK=1)
@@ -80,7 +81,7 @@ check: modules test-modules samples selftests
 ITER ?= 100
 stress: modules test-modules samples selftests
 	@VIRTIF_TEST_TIMEOUT=$$(( $(ITER) * 120 + 600 )) $(TESTDIR)/run_tests --iter $(ITER) \
-		$(patsubst $(TESTDIR)/%.sh,%,$(wildcard $(TESTDIR)/stress/*.sh))
+		$(if $(STRESS),$(addprefix stress/,$(STRESS)),$(patsubst $(TESTDIR)/%.sh,%,$(wildcard $(TESTDIR)/stress/*.sh)))
 
 # The fuzzer, DURATION seconds; SEED=n replays a run.
 FUZZ_DURATION = $(or $(DURATION),600)
