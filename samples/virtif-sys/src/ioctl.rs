@@ -102,18 +102,25 @@ struct IfReqFlags {
     _pad: [u8; 22],
 }
 
-/// `ioctl(fd, TUNSETIFF, { name, flags })` on an open `/dev/net/tun`.
-/// `name` must be at most 15 bytes without NUL (checked: `EINVAL`).
-pub fn tun_set_iff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Result<()> {
+/// The `ifr_name` of a `struct ifreq`: `name`, NUL-padded. It must be 1 to
+/// 15 bytes without NUL (checked: `EINVAL`).
+fn ifr_name(name: &str) -> io::Result<[u8; 16]> {
     if name.is_empty() || name.len() > 15 || name.contains('\0') {
         return Err(io::Error::from_raw_os_error(nix::libc::EINVAL));
     }
+    let mut out = [0; 16];
+    out[..name.len()].copy_from_slice(name.as_bytes());
+    Ok(out)
+}
+
+/// `ioctl(fd, TUNSETIFF, { name, flags })` on an open `/dev/net/tun`.
+/// `name` must be at most 15 bytes without NUL (checked: `EINVAL`).
+pub fn tun_set_iff(fd: BorrowedFd<'_>, name: &str, flags: i16) -> io::Result<()> {
     let mut ifr = IfReqFlags {
-        name: [0; 16],
+        name: ifr_name(name)?,
         flags,
         _pad: [0; 22],
     };
-    ifr.name[..name.len()].copy_from_slice(name.as_bytes());
     // SAFETY: `fd` is open for the whole call; `ifr` is a valid, initialised
     // `struct ifreq` that outlives the call; TUNSETIFF writes at most the
     // device's NUL-terminated name (16 bytes) back into it.
@@ -151,16 +158,11 @@ struct IfReqMtu {
 }
 
 fn ifreq_mtu(name: &str, mtu: i32) -> io::Result<IfReqMtu> {
-    if name.is_empty() || name.len() > 15 || name.contains('\0') {
-        return Err(io::Error::from_raw_os_error(nix::libc::EINVAL));
-    }
-    let mut ifr = IfReqMtu {
-        name: [0; 16],
+    Ok(IfReqMtu {
+        name: ifr_name(name)?,
         mtu,
         _pad: [0; 20],
-    };
-    ifr.name[..name.len()].copy_from_slice(name.as_bytes());
-    Ok(ifr)
+    })
 }
 
 /// `ioctl(sock, SIOCGIFMTU, { name })`: the MTU of the interface `name`
@@ -261,4 +263,21 @@ pub fn attach_drop_all_filter(fd: BorrowedFd<'_>) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ifr_name;
+
+    #[test]
+    fn ifr_names() {
+        let einval = |n: &str| ifr_name(n).unwrap_err().raw_os_error();
+        assert_eq!(einval(""), Some(nix::libc::EINVAL));
+        assert_eq!(einval("1234567890123456"), Some(nix::libc::EINVAL));
+        assert_eq!(einval("a\0b"), Some(nix::libc::EINVAL));
+        let name = ifr_name("123456789012345").unwrap();
+        assert_eq!(&name[..15], b"123456789012345");
+        assert_eq!(name[15], 0);
+        assert_eq!(ifr_name("tap0").unwrap()[..5], *b"tap0\0");
+    }
 }
