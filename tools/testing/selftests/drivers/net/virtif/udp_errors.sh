@@ -20,13 +20,7 @@ user_setup
 FAULT_SO=$TOP/samples/target/testing/fault_inject.so
 [ -e "$FAULT_SO" ] || fail "$FAULT_SO missing: run scripts/build-samples"
 
-netns_add_quiet ua
-netns_add_quiet ub
-ip link add ve0 netns ua type veth peer name ve1 netns ub || fail "veth"
-ip -n ua addr add 10.12.0.1/24 dev ve0
-ip -n ub addr add 10.12.0.2/24 dev ve1
-ip -n ua link set ve0 up
-ip -n ub link set ve1 up
+underlay 10.12.0
 
 # drop_count LOG REASON: the count after REASON in a daemon's exit line
 # (0 if it is not there: only non-zero counters are printed).

@@ -14,18 +14,12 @@ user_setup
 # short enough in TCG.
 head -c 1000000 /dev/urandom >"$UTMP/in"
 UWANT=$(sha256sum <"$UTMP/in")
-netns_add_quiet ua
-netns_add_quiet ub
-ip link add ve0 netns ua type veth peer name ve1 netns ub || fail "veth"
-ip -n ua link set ve0 up
-ip -n ub link set ve1 up
+underlay 10.32.0
 # A veth is not a wire: a checksum the stack leaves to it is never computed.
 # Linux's tunnel leaves the inner one to the underlay device (offload), and
 # virtif-udp reads the datagram as it is; without offload on the veth the
 # stack computes it, as for a real NIC without tunnel offload.
 ip netns exec ub ethtool -K ve1 tx off >/dev/null || fail "ve1: tx checksum offload off"
-ip -n ua addr add 10.32.0.1/24 dev ve0
-ip -n ub addr add 10.32.0.2/24 dev ve1
 user_virtif ua va 10.33.0.1/24
 
 ip -n ub link add gn0 type geneve id 4242 remote 10.32.0.1 || fail "add gn0"

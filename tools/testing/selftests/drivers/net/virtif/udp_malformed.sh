@@ -12,13 +12,7 @@
 . "$(dirname "$0")/user_lib.bash"
 
 user_setup
-netns_add_quiet ua
-netns_add_quiet ub
-ip link add ve0 netns ua type veth peer name ve1 netns ub || fail "veth"
-ip -n ua link set ve0 up
-ip -n ub link set ve1 up
-ip -n ua addr add 10.50.0.1/24 dev ve0
-ip -n ub addr add 10.50.0.2/24 dev ve1
+underlay 10.50.0
 ip -n ub addr add 10.50.0.3/24 dev ve1
 user_virtif ua va 10.51.0.1/24
 CTL=$UTMP/ctl

@@ -53,6 +53,21 @@ user_virtif() {
 	ip -n "$1" link set "$2" up || fail "set $2 up"
 }
 
+# underlay NET [ip link options...]: the namespaces ua and ub (no IPv6
+# chatter) joined by a veth, ve0 in ua with NET.1/24 and ve1 in ub with
+# NET.2/24, both up: the network the UDP samples' datagrams cross. The
+# options (e.g. mtu 9000) apply to both ends.
+underlay() {
+	local net=$1; shift
+	netns_add_quiet ua
+	netns_add_quiet ub
+	ip link add ve0 netns ua "$@" type veth peer name ve1 netns ub "$@" || fail "veth"
+	ip -n ua addr add "$net.1/24" dev ve0 || fail "address on ve0"
+	ip -n ub addr add "$net.2/24" dev ve1 || fail "address on ve1"
+	ip -n ua link set ve0 up || fail "ve0 up"
+	ip -n ub link set ve1 up || fail "ve1 up"
+}
+
 # tap_start NS IF TAPNS TAP ADDR/LEN MAC [virtif-tap options]: run virtif-tap
 # in NS between IF and a new tap TAP, move the tap to TAPNS and configure
 # it there. Sets TAP_PID.

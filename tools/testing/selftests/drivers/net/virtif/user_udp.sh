@@ -9,13 +9,7 @@
 . "$(dirname "$0")/user_lib.bash"
 
 user_setup
-netns_add ua
-netns_add ub
-ip link add ve0 netns ua mtu 9000 type veth peer name ve1 netns ub mtu 9000 || fail "veth"
-ip -n ua addr add 10.12.0.1/24 dev ve0
-ip -n ub addr add 10.12.0.2/24 dev ve1
-ip -n ua link set ve0 up
-ip -n ub link set ve1 up
+underlay 10.12.0 mtu 9000
 user_virtif ua va 10.13.0.1/24
 user_virtif ub vb 10.13.0.2/24
 
