@@ -39,9 +39,9 @@ echo "guest_runner: $# test(s), $(nproc) CPUs, kernel $(uname -r)" >&2
 export VIRTIF_RUNNER_PID=$$
 
 module_loaded() { [ -d "/sys/module/$1" ]; }
-# The kernel log since the runner started test $1 (it empties the ring buffer
-# and writes a marker into /dev/kmsg before each test).
-test_dmesg() { dmesg | sed -n "\|virtif-selftest: begin $1\$|,\$p"; }
+# The kernel log since the runner started test $1: what the follower
+# (dmesg -w, started before each test's begin marker) wrote into $KLOG.
+test_dmesg() { sed -n "\|virtif-selftest: begin $1\$|,\$p" "$KLOG"; }
 debug_locks() { awk '$1 == "debug_locks:" { print $2 }' /proc/lockdep_stats 2>/dev/null; }
 
 # Interfaces that exist before any test (lo, dummy0 of the built-in dummy
@@ -53,11 +53,16 @@ for name in "$@"; do
 	name=${name%.sh}
 	reasons=()
 	echo "BEGIN $name"
-	# A full run logs more than the debug kernel's 128 kB ring buffer: it
-	# is emptied before each test, so that the test's part of the log is
-	# all there when it is checked. (The console log, which vm-run checks
-	# whole at the end, keeps everything.)
+	# A full run logs more than the debug kernel's 128 kB ring buffer, and
+	# so does one long test (stress/pair, 100 rounds). The ring buffer is
+	# emptied before each test, and a follower copies the test's part of
+	# the log into a file as it comes, so that all of it is there when it
+	# is checked. (The console log, which vm-run checks whole at the end,
+	# keeps everything too.)
 	dmesg -C || reasons+=("cannot clear the kernel ring buffer")
+	KLOG=$(mktemp)
+	dmesg -w >"$KLOG" 2>/dev/null &
+	follower=$!
 	echo "virtif-selftest: begin $name" >/dev/kmsg
 	taint0=$(cat /proc/sys/kernel/tainted)
 	locks0=$(debug_locks)
@@ -70,6 +75,15 @@ for name in "$@"; do
 	rc=$?
 	secs=$((SECONDS - start))
 	echo "virtif-selftest: end $name" >/dev/kmsg
+	# The follower has the whole log once it has the end marker.
+	for _ in $(seq 200); do
+		grep -qx ".*virtif-selftest: end $name" "$KLOG" && break
+		sleep 0.05
+	done
+	kill "$follower" 2>/dev/null
+	wait "$follower" 2>/dev/null
+	grep -qx ".*virtif-selftest: end $name" "$KLOG" ||
+		reasons+=("kernel log: the follower (dmesg -w) did not see the test's end")
 	grep -v '^ksft-subtest: ' "$log" | sed 's/^/# /'
 	grep '^ksft-subtest: ' "$log" | while read -r _ res sub; do echo "SUB $res $sub"; done
 	rm -f "$log"
@@ -100,11 +114,12 @@ for name in "$@"; do
 		for n in $ns; do ip netns del "$n" 2>/dev/null; done
 	fi
 
-	# Without its begin marker the test's log is gone (the ring buffer
-	# wrapped): nothing could be checked, which must not pass as clean.
-	dmesg | grep -qx ".*virtif-selftest: begin $name" ||
-		reasons+=("kernel log: the test's begin marker is gone (ring buffer wrapped), its log cannot be checked")
+	# Without its begin marker the test's log is missing: nothing could be
+	# checked, which must not pass as clean.
+	grep -qx ".*virtif-selftest: begin $name" "$KLOG" ||
+		reasons+=("kernel log: the test's begin marker is missing, its log cannot be checked")
 	splat=$(test_dmesg "$name" | "$TOP/scripts/splat-check" /dev/stdin)
+	rm -f "$KLOG"
 	if [ -n "$splat" ]; then
 		echo "$splat" | sed 's/^/# /'
 		reasons+=("kernel splat")
