@@ -10,16 +10,9 @@ the kernel's extack message on errors, with nothing but Python:
                         [--peer NAME [--peer-netns-fd FD]]
   virtif_nl.py set NAME  --linkstr S | --linkstr-len N | --peer NAME (refused)
   virtif_nl.py get NAME
-  virtif_nl.py fault-add NAME [--linkstr S] [--max N]
 
-fault-add is a fault campaign over newlink in one process (fast): for
-n = 1, 2, ... (at most --max), NAME is deleted if it exists, then created
-with its nth fault-injection point failing; one line per attempt:
-"n RESULT hit|missed exists|absent MESSAGE" (RESULT: ok, the errno's
-name, or LOST if the fault took the reply; exists: whether NAME exists
-afterwards). It stops after the first
-attempt whose fault was missed (no fault point left) and exits 0; the
-caller judges the lines.
+The request() function can make the Nth fault-injection point of a request
+fail (FAIL_NTH; fault_config.py's campaigns use it).
 
 On success prints the result (get: the linkstr) and exits 0. On error prints
 "error: ERRNO_NAME (N): EXTACK MESSAGE" and exits 1.
@@ -134,20 +127,14 @@ def linkinfo(linkstr, peer=None):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("cmd", choices=["add", "set", "get", "fault-add"])
-    p.add_argument("--max", type=int, default=400, help="fault-add: fault points at most")
+    p.add_argument("cmd", choices=["add", "set", "get"])
     p.add_argument("name")
     p.add_argument("--linkstr")
     p.add_argument("--linkstr-len", type=int, help="use a linkstr of N 'x' bytes")
     p.add_argument("--address")
     p.add_argument("--peer", help="create a peer of this name with the interface")
     p.add_argument("--peer-netns-fd", type=int, help="in the namespace of this open file")
-    p.add_argument("--fail-nth", type=int, default=0,
-                   help="fail the Nth fault-injection point of the request; print "
-                        "'fault: hit|missed' after the result")
     a = p.parse_args()
-    global FAIL_NTH
-    FAIL_NTH = a.fail_nth
 
     linkstr = None
     if a.linkstr is not None:
@@ -161,27 +148,6 @@ def main():
         peer = ifinfo() + attr(IFLA_IFNAME, a.peer.encode() + b"\0")
         if a.peer_netns_fd is not None:
             peer += attr(IFLA_NET_NS_FD, struct.pack("I", a.peer_netns_fd))
-    if a.cmd == "fault-add":
-        payload = ifinfo() + name + linkinfo(linkstr, peer)
-        for n in range(1, a.max + 1):
-            FAIL_NTH = 0
-            request(RTM_DELLINK, NLM_F_ACK, ifinfo() + name)
-            FAIL_NTH = n
-            try:
-                err, msg, _ = request(RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, payload)
-                res = errno.errorcode.get(err, str(err)) if err else "ok"
-            except OSError as e:
-                # The fault took the reply (the socket reports ENOBUFS on
-                # recv): the request's own result is unknown.
-                res, msg = "LOST", "the reply was lost: " + os.strerror(e.errno)
-            hit = FAULT_HIT
-            FAIL_NTH = 0
-            exists = request(RTM_GETLINK, 0, ifinfo() + name)[0] == 0
-            print(n, res, "hit" if hit else "missed", "exists" if exists else "absent", msg, flush=True)
-            if not hit:
-                break
-        request(RTM_DELLINK, NLM_F_ACK, ifinfo() + name)
-        return 0
     if a.cmd == "add":
         payload = ifinfo() + name + linkinfo(linkstr, peer)
         if a.address:
@@ -202,8 +168,6 @@ def main():
                 print(data.get(IFLA_VIRTIF_LINKSTR, b"").rstrip(b"\0").decode())
     if err:
         print(f"error: {errno.errorcode.get(err, '?')} ({err}): {msg}")
-    if FAULT_HIT is not None:
-        print("fault: " + ("hit" if FAULT_HIT else "missed"))
     return 1 if err else 0
 
 
