@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# cpus: 2 (per-CPU counters under senders on every CPU)
 # ip -s link counters match exactly what was sent, on both ends of a pair,
 # for packets and bytes: from one sender, then from senders on every CPU at
 # once (per-CPU counters must add up exactly).
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 for ns in ca cb; do netns_add_quiet $ns; done

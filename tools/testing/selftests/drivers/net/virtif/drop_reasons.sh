@@ -11,7 +11,7 @@
 #   (SKB_UCOPY_FAULT, tx_drop_user_fault);
 # - no memory for a frame the process writes (fault injection:
 #   rx_drop_no_memory).
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 fault_setup

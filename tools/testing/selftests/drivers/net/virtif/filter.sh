@@ -5,7 +5,7 @@
 # on top receives without putting the lower device in promiscuous mode.
 # Every drop is counted by reason; rx multicast counts accepted multicast
 # and broadcast frames.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 for ns in fa fb; do netns_add_quiet $ns; done

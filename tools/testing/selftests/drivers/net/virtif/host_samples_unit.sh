@@ -3,7 +3,7 @@
 # The samples' own unit tests (cargo test): the batch record format, the
 # library's single-frame and batch I/O and drain() over a socket pair, and
 # the ioctl number against the uapi header. No kernel needed.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 cd "$TOP/samples" || fail "no samples/"
 out=$(cargo test --release --locked --quiet 2>&1)

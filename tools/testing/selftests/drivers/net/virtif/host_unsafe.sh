@@ -9,7 +9,7 @@
 #   samples/virtif-sys, and every `unsafe` block or impl there follows a
 #   `// SAFETY:` comment (within the three lines before it).
 # No kernel needed.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 bad=0
 complain() { echo "# $*"; bad=$((bad + 1)); }

@@ -3,7 +3,7 @@
 # The iproute2 plugin (samples/iproute2/link_virtif.so): "ip link add/set
 # ... type virtif linkstr X" sets the linkstr, "ip -d link show" (text and
 # JSON) prints it, and the driver's extack message reaches the user.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 export IP_LIB_DIR=$TOP/samples/target/iproute2
 [ -f "$IP_LIB_DIR/link_virtif.so" ] || skip "plugin not built: run scripts/build-samples"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Run the KUnit suites built into virtif.ko (they run when the module loads)
 # and report every test case as a result of its own.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 [ -d /sys/kernel/debug/kunit ] || [ -e /sys/module/kunit ] || skip "kernel built without CONFIG_KUNIT"
 virtif_unload

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # 'ip link add type virtif' loads the module by its rtnl-link alias; numifs
 # pre-creates interfaces; rmmod removes them.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_unload
 moddir=/lib/modules/$(uname -r)

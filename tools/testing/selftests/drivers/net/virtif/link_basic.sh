@@ -3,7 +3,7 @@
 # Create and delete virtif interfaces with iproute2: default names, random
 # locally administered addresses, address at creation and live change, MTU
 # limits, no carrier without a backend.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 check "ip link add type virtif" ip link add type virtif

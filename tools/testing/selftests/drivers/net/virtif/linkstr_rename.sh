@@ -3,7 +3,7 @@
 # Regression test: a pair's linkstr names the peer as it is called now. After
 # "ip link set vb name vc", va's linkstr reads pair:vc over sysfs and netlink
 # (it used to keep showing the stale pair:vb).
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 ip link add va type virtif && ip link add vb type virtif || fail "add"

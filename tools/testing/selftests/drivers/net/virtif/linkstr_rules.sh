@@ -3,7 +3,7 @@
 # Every linkstr rule returns its errno and an extack message over netlink:
 # EINVAL empty/unknown/bad argument, E2BIG above 4096 bytes, EBUSY while up,
 # ENODEV for a missing peer; changing it while down replaces the backend.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 ip link add v1 type virtif && ip link add v2 type virtif && ip link add v3 type virtif || fail "ip link add"

@@ -4,7 +4,7 @@
 # or sysfs) and applies the same rules as netlink, with the same errnos:
 # EINVAL empty/unknown/bad argument, ENODEV missing peer, E2BIG above 4096
 # bytes, EBUSY while up. It follows the interface into another namespace.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 # sysfs_write FILE DATA: prints "ok" or the errno name of the write.
 sysfs_write() {

@@ -6,7 +6,7 @@
 # - an unprivileged user may, in a network namespace its user namespace owns;
 # - a writer waiting for RTNL sleeps (sysfs_rtnl_lock()) instead of spinning
 #   in a trylock / restart_syscall loop.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 ip link add v1 type virtif || fail "add v1"

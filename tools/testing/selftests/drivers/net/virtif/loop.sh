@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The loop backend delivers every transmitted frame back to the interface
 # (through the copying iovec path): tcpdump sees each frame twice.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 netns_add_quiet lp

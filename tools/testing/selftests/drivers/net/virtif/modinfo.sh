@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # virtif.ko carries the module information users and tools rely on.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 info=$(modinfo "$VIRTIF_KO") || fail "modinfo failed"
 echo "$info" | sed 's/^/# /'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # virtif.ko loads, registers as a module, logs, and unloads cleanly.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 [ -f "$VIRTIF_KO" ] || fail "$VIRTIF_KO not built"
 virtif_unload

@@ -5,7 +5,7 @@
 # pings and a TCP copy; with mismatched ends (9000 / 1500) a frame larger
 # than the receiver's MTU is dropped and counted there, and the other way
 # works; a loop interface echoes frames of MTU + 14 bytes at both extremes.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 pair_across ma va mb vb 10.24.0

@@ -10,7 +10,7 @@
 #   MTU-sized frames whose IPv4 and UDP checksums a reader verifies, and
 #   comes back through a loop interface as datagrams a socket receives
 #   (the stack drops bad checksums).
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 pair_across oa va ob vb 10.23.0

@@ -10,7 +10,7 @@
 # one unregistration, like veth, also across namespaces and when the
 # namespace of one end goes; re-pairing the two with linkstr keeps that;
 # once one end has another linkstr, deleting it leaves the other.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 [ -f "$IP_LIB_DIR/link_virtif.so" ] || fail "iproute2 plugin not built (make samples)"
 virtif_load
@@ -61,7 +61,7 @@ gone - "$peer" || fail "$peer outlived ve"
 # The namespace of one end goes: the other end goes with it.
 netns_add pd
 check "add vk ... peer name vl netns pd" ip link add vk type virtif peer name vl netns pd
-ip netns del pd || fail "netns del pd"
+netns_del pd || fail "netns del pd"
 NETNS=(pc)
 wait_for 10 gone - vk || fail "vk outlived its peer's namespace"
 # Re-pairing the same two with linkstr keeps them together.

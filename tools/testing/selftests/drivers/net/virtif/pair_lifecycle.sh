@@ -4,7 +4,7 @@
 # no reference to it (so nothing waits for a device to become free); the
 # survivor can be paired again and carries traffic with its new peer;
 # deleting namespaces with ends inside works, repeatedly.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 pair_across la va lb vb 10.8.0
@@ -36,15 +36,15 @@ expect_eq "linkstr follows into the namespace" "$(linkstr vc lc)" pair:vb
 for i in 1 2 3; do
 	pair_across lx$i x$i ly$i y$i 10.8.$i
 	check "round $i: ping" ip netns exec lx$i ping -c 1 -W 5 10.8.$i.2
-	ip netns del lx$i
+	netns_del lx$i
 	wait_for 10 carrier_is ly$i y$i 0 || fail "carrier of y$i after its peer's namespace died: $(carrier ly$i y$i)"
 	expect_eq "y$i linkstr after its peer's namespace died" "$(linkstr y$i ly$i)" ""
-	ip netns del ly$i
+	netns_del ly$i
 done
 # The devices are freed: no "waiting for ... to become free" (the runner
 # checks the kernel log) and rmmod works.
-ip netns del lb
-ip netns del lc
+netns_del lb
+netns_del lc
 NETNS=(la)
 check "rmmod after all that" rmmod virtif
 exit 0

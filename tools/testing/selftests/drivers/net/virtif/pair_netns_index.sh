@@ -9,7 +9,7 @@
 # (The driver used to skip the "already paired" check because vb's index
 # matched vp2's: a debug kernel panicked under RTNL, a release kernel leaked
 # a reference and "ip link del vp2" waited forever.)
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 netns_add px

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Two namespaces joined by a virtif pair exchange ping (IPv4, IPv6) and TCP
 # streams (IPv4, IPv6), checked end to end.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 pair_across pa va pb vb 10.9.0

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# cpus: 2 (faults race traffic from other CPUs)
 # rmmod with live interfaces (a pair across namespaces, a loop) carrying
 # traffic (seen flowing in their counters) removes everything cleanly,
 # several times in a row.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 for round in 1 2 3; do
 	virtif_load
@@ -24,7 +25,7 @@ for round in 1 2 3; do
 	bg_stop $lflood KILL
 	[ -z "$(ip -o link show type virtif)" ] || fail "interfaces left after rmmod"
 	ip -n ra link show va >/dev/null 2>&1 && fail "va survived rmmod"
-	ip netns del ra; ip netns del rb
+	netns_del ra; netns_del rb
 	NETNS=()
 done
 exit 0

@@ -9,7 +9,7 @@
 # the qdisc untouched -- still its socket's, in its send queue -- and is
 # stamped once, when it is queued. (It used to be stamped and detached from
 # its socket before it was handed back.)
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 pair_across ta va tb vb 10.22.0

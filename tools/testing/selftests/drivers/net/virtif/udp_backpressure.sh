@@ -13,8 +13,8 @@
 #    Once the reader starts, it gets exactly the frames the sender had
 #    accepted.
 # Both in single-frame and batch mode.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/user_lib.bash"
+. "${0%/*}/lib.sh"
+. "${0%/*}/user_lib.bash"
 
 user_setup
 FAULT_SO=$TOP/samples/target/testing/fault_inject.so
@@ -57,8 +57,8 @@ for mode in single batch vxlan; do
 	expect_eq "$mode: virtif->udp frames" "$(log_counter eagain-a.log "virtif->udp")" 300
 	subtest ok "udp_backpressure: $mode: EAGAIN loses nothing"
 done
-ip netns del ua
-ip netns del ub
+netns_del ua
+netns_del ub
 
 # --- 2. a real full socket ------------------------------------------------
 # ua: the overlay virtif va (carried by virtif-udp) and the underlay u0

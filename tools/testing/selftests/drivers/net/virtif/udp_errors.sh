@@ -13,8 +13,8 @@
 #     it fails with ENOMEM: every record is accounted for (2 delivered, 1
 #     refused, 1 out of memory) and the one after the failure is
 #     delivered.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/user_lib.bash"
+. "${0%/*}/lib.sh"
+. "${0%/*}/user_lib.bash"
 
 user_setup
 FAULT_SO=$TOP/samples/target/testing/fault_inject.so

@@ -8,8 +8,8 @@
 # address that is not a remote). Each bad one is counted under its reason
 # (virtif-udp stats), the virtif receives exactly the good ones (its
 # rx_packets), and its own drop counters do not move.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/user_lib.bash"
+. "${0%/*}/lib.sh"
+. "${0%/*}/user_lib.bash"
 
 user_setup
 underlay 10.50.0

@@ -12,8 +12,8 @@
 #    disappears after 10 s without a frame, and a frame to it is flooded
 #    again; a static entry (--static) survives and its frames go to its
 #    remote only.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/user_lib.bash"
+. "${0%/*}/lib.sh"
+. "${0%/*}/user_lib.bash"
 
 user_setup
 netns_add_quiet ul

@@ -3,7 +3,7 @@
 # The /dev/virtif protocol call by call: attach rules, carrier, single-frame
 # and batch read/write, EMSGSIZE/EAGAIN/EBADFD/ENXIO, refused frames counted,
 # drops while down counted, poll, close and interface deletion.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 [ -c /dev/virtif ] || fail "/dev/virtif missing"

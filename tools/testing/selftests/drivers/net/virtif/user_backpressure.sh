@@ -5,7 +5,7 @@
 # qdisc holds the next frames and refuses the rest to the sender (ENOBUFS);
 # every frame the sender got accepted is read, none is dropped. With
 # VIRTIF_F_TX_DROP, a full ring drops and counts instead.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 netns_add_quiet ub

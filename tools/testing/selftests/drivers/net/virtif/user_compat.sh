@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Regression test: a 32-bit program can attach (compat_ioctl; struct
 # virtif_attach has the same layout in both ABIs). It used to get ENOTTY.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 [ -x "$TESTDIR/attach32" ] || fail "attach32 not built (make -C $TESTDIR)"
 virtif_load

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# cpus: 2 (faults race traffic from other CPUs)
 # kill -9 of virtif-tap (samples/) under a ping flood, 5 rounds (alternately
 # single-frame and batch mode): the carrier goes down when the process dies,
 # comes back when a new one attaches, and traffic flows again. The harness
 # checks that nothing leaked or splatted.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/user_lib.bash"
+. "${0%/*}/lib.sh"
+. "${0%/*}/user_lib.bash"
 
 user_setup
 netns_add ua

@@ -8,7 +8,7 @@ VUDP=$SAMPLES/virtif-udp
 
 # user_setup: load the module, check /dev/virtif and the samples (make check
 # builds them: their absence is a failure, not a skip), make $UTMP with a
-# 3 MB file of random data ($UTMP/in, its SHA-256 in $UWANT).
+# 1 MB file of random data ($UTMP/in, its SHA-256 in $UWANT).
 user_setup() {
 	[ -x "$VTAP" ] && [ -x "$VUDP" ] ||
 		fail "samples not built: run scripts/build-samples (looked in $SAMPLES)"
@@ -16,7 +16,7 @@ user_setup() {
 	[ -c /dev/virtif ] || fail "/dev/virtif missing after loading virtif"
 	UTMP=$(mktemp -d)
 	on_exit user_cleanup
-	head -c 3000000 /dev/urandom >"$UTMP/in"
+	head -c 1000000 /dev/urandom >"$UTMP/in"
 	UWANT=$(sha256sum <"$UTMP/in")
 }
 # At exit (hook): show the programs' logs if the test failed.

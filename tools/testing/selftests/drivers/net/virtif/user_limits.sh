@@ -6,7 +6,7 @@
 # frame blocked the ring forever); a batch write takes at most
 # VIRTIF_BATCH_MAX records (it used to take a 2 GiB buffer in one
 # uninterruptible loop).
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 netns_add_quiet ul

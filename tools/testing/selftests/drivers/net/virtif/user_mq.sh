@@ -4,7 +4,7 @@
 # numtxqueues files attach, each adding a transmit queue; flows spread over
 # the files; a file leaving hands its queue to the last one without loss;
 # mixing modes is refused. See user_mq.py.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 netns_add_quiet um

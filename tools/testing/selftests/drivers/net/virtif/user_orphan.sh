@@ -5,7 +5,7 @@
 # and route): a UDP socket whose datagrams sit in the ring of a reader that
 # stalls has nothing charged to its send buffer (SIOCOUTQ is 0). Before, the
 # datagrams kept their socket's memory for as long as the reader stalled.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 netns_add_quiet uo

@@ -3,7 +3,7 @@
 # Attaching to an interface takes CAP_NET_ADMIN over its network namespace:
 # refused with EPERM for root without the capability and for other users,
 # allowed to an unprivileged user in a namespace it owns (user namespace).
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 ip link add u1 type virtif || fail "add u1"

@@ -4,7 +4,7 @@
 # stopped when the backend goes: ring full, down, linkstr changed to loop,
 # up -- frames flow again. (It used to stay stopped: the interface was dead
 # until it was deleted.)
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 netns_add_quiet uq

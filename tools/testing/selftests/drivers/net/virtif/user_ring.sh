@@ -6,7 +6,7 @@
 # indices dropped and counted; closing, unmapping and deleting the interface
 # in every order, with frames in flight; then the module unloads. See
 # user_ring.py.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 netns_add_quiet ur

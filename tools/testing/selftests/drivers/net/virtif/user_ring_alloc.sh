@@ -7,7 +7,7 @@
 # physically contiguous memory: attach succeeds while every page allocation
 # of order 1 and more fails for the attaching task (fault injection). It used
 # to be one kmalloc of that order, which failed then (ENOMEM).
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 FAULT_MIN_ORDER=1 fault_setup

@@ -9,8 +9,8 @@
 # 2 and a multiqueue tap; both are using two transmit queues, and each
 # queue pair carries frames both ways (virtif-tap's per-queue counters)
 # under a TCP copy and 16 UDP flows each way.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/user_lib.bash"
+. "${0%/*}/lib.sh"
+. "${0%/*}/user_lib.bash"
 
 user_setup
 netns_add ua

@@ -10,8 +10,8 @@
 # - --vnet-hdr (checksum offload only): the same, a copy each way;
 # - --ring-slots 8 (rings that fill up: the queue stops and is kicked) and
 #   --queues 2: a copy towards the tap, both queues' rings carry frames.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/user_lib.bash"
+. "${0%/*}/lib.sh"
+. "${0%/*}/user_lib.bash"
 
 user_setup
 netns_add_quiet ua

@@ -6,7 +6,7 @@
 # sockets; bad headers are refused and counted; a TCP stream through a
 # forwarder between virtif and a tap carries TSO packets whole both ways.
 # See user_vnet.py.
-. "$(dirname "$0")/lib.sh"
+. "${0%/*}/lib.sh"
 
 virtif_load
 netns_add_quiet uv

@@ -10,8 +10,8 @@
 # Prints, per mode, the receiver's Mbit/s, the CPU time virtif-tap used, its
 # wake-ups, and iperf3's own CPU figures. Numbers under TCG and the debug
 # kernel (KASAN, lockdep) are only good for comparing the modes.
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../user_lib.bash"
+. "${0%/*}/../lib.sh"
+. "${0%/*}/../user_lib.bash"
 
 DURATION=${1:-10}
 command -v iperf3 >/dev/null || skip "no iperf3"

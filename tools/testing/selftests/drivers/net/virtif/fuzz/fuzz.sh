@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# cpus: 2 (its threads call at once)
 # The fuzzer (fuzz/virtif_fuzz.py) against every input surface of virtif,
 # for VIRTIF_FUZZ_DURATION seconds (default 60) with seed VIRTIF_FUZZ_SEED
 # (default: a random one, printed) from 4 threads; then everything it made
 # goes and the module unloads. Any call that returns an undocumented errno
 # fails the run; the runner judges the kernel log.
-. "$(dirname "$0")/../lib.sh"
+. "${0%/*}/../lib.sh"
 
 virtif_load
 netns_add fuzz0

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# cpus: 2 (faults race traffic from other CPUs)
 # Fault campaign, pairs (VIRTIF_ITER rounds). Each round: a pair across two
 # namespaces; a counted burst from every CPU at once (the sums must hold
 # exactly: sent = received + counted drops); then, under traffic seen
@@ -7,7 +8,7 @@
 # rename of an end (the other's linkstr follows), deletion of one end (the
 # other without carrier or backend, re-paired, traffic again), deletion of
 # a namespace with an end inside; at last the module unloads.
-. "$(dirname "$0")/../lib.sh"
+. "${0%/*}/../lib.sh"
 
 # rx_drops NS IF: the frames the receiving end dropped itself (the sum of its
 # rx_drop_* counters). Not rx_dropped: that also counts what the stack
@@ -61,7 +62,7 @@ for ((r = 1; r <= ITER; r++)); do
 	expect_flowing sb vb rx_packets
 
 	# Delete a namespace with an end inside, under traffic.
-	ip netns del sb || fail "round $r: netns del"
+	netns_del sb || fail "round $r: netns del"
 	NETNS=(sa)
 	wait_for 20 carrier_is sa va 0 || fail "round $r: carrier after the peer's namespace went"
 	round_end $r

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# cpus: 2 (faults race traffic from other CPUs)
 # Fault campaign, rmmod (VIRTIF_ITER rounds): a pair across namespaces, a
 # loop interface and a user interface with a reader attached, all carrying
 # traffic from every CPU (seen flowing in their counters); rmmod removes
 # them all cleanly while the frames fly. The reader sees the end (EOF).
-. "$(dirname "$0")/../lib.sh"
+. "${0%/*}/../lib.sh"
 
 for ((r = 1; r <= ITER; r++)); do
 	virtif_load

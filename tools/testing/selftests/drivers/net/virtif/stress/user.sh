@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# cpus: 2 (faults race traffic from other CPUs)
 # Fault campaign, the user backend (VIRTIF_ITER rounds). Each round: a user
 # interface with a reader; a counted burst from every CPU at once in drop
 # mode, whose sums must hold exactly (sent = read + tx_drop_queue_full); then
 # under traffic: the reader closes, a new one is killed with SIGKILL, the
 # backend is swapped while down (user -> loop -> pair -> user) and traffic
 # flows again each time; at last the module unloads.
-. "$(dirname "$0")/../lib.sh"
+. "${0%/*}/../lib.sh"
 
 TMP=$(mktemp -d)
 on_exit "rm -rf $TMP"
