@@ -3,7 +3,7 @@
 # Harness fixture: a lockdep report that is not at the start of its line
 # ("INFO: trying to register non-static key."); lockdep then switches
 # itself off for the rest of the run.
-. "$(dirname "$0")/../lib.sh"
+. "${0%/*}/../lib.sh"
 check insmod insmod "$SPLAT_KO" mode=lockdep
 check rmmod rmmod virtif_splat
 exit 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Harness fixture: the OOM killer kills a process of the test.
-. "$(dirname "$0")/../lib.sh"
+. "${0%/*}/../lib.sh"
 bg python3 -S -c "import sys, time; b = bytearray(64 << 20); print(\"ready\", flush=True); time.sleep(60)" >/tmp/fx_oom.out
 hog=$BG_PID
 echo 1000 >/proc/$hog/oom_score_adj
