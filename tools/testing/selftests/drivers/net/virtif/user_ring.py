@@ -727,12 +727,19 @@ def part_lifetime():
     wait_drained(IF)
     c1 = counters()
     dropped = c1["tx_dropped"] - c0["tx_dropped"]
-    if c1["tx_packets"] - c0["tx_packets"] != 4 or dropped != 4 or \
-            c1["tx_drop_not_attached"] - c0["tx_drop_not_attached"] != 4:
-        fail("close in flight: %d sent, %d dropped, want 4 and 4 (the qdisc's)"
-             % (c1["tx_packets"] - c0["tx_packets"], dropped))
+    unattached = c1["tx_drop_not_attached"] - c0["tx_drop_not_attached"]
+    # The ring's 4 frames were sent. The qdisc's 4 are dropped: by the
+    # driver, counted, those the woken queue hands it before the carrier
+    # goes down; by the core, which empties the qdisc of an interface that
+    # lost its carrier, the rest (on one CPU the link-watch work can run
+    # before NET_TX: then all 4).
+    if c1["tx_packets"] - c0["tx_packets"] != 4 or dropped != unattached or unattached > 4:
+        fail("close in flight: %d sent, %d dropped, %d not attached; want 4 sent, "
+             "at most 4 dropped, every drop as not attached"
+             % (c1["tx_packets"] - c0["tx_packets"], dropped, unattached))
+    info("close in flight: %d of the qdisc's 4 frames dropped by the driver" % unattached)
     info("close during an RX burst: %d of 256 taken" % (c1["rx_packets"] - c0["rx_packets"]))
-    ok("close with frames in flight both ways: the qdisc's frames dropped and counted")
+    ok("close with frames in flight both ways: the ring's frames sent, the qdisc's dropped")
     # The interface deleted while the file is attached and mapped.
     new_user_if("u1")
     fd, r = ring(ifname="u1")
