@@ -25,18 +25,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import virtif_nl as nl  # noqa: E402
 import virtif_user as vu  # noqa: E402
 from fault import Fault  # noqa: E402
+from vtest import fail, info  # noqa: E402
 
 MAX = 400
 FAULT = Fault()
-
-
-def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    sys.exit(1)
-
-
-def info(msg):
-    print("# " + msg, flush=True)
 
 
 def name(n):
