@@ -18,6 +18,9 @@
 #    guest lives on, with one guest and with two sharing the tests out:
 #    run_tests with a stand-in for vm-run (harness/fake-vm-run, no VM)
 #    must report the test that was running and the ones that never ran.
+# 4. The guest's time limit: an hour for make check, the sum of the
+#    per-test limits when a campaign sets them (make stress, make fuzz)
+#    and that is more, so that 100 rounds are never cut short.
 . "${0%/*}/lib.sh"
 
 [ -f "$SPLAT_KO" ] || fail "$SPLAT_KO not built (make test-modules)"
@@ -34,6 +37,10 @@ rck=$?
 FAKE2=(fx_pass fx_fail fx_warn fx_kill_runner fx_never fx_leak)
 VIRTIF_VM_RUN=$TESTDIR/harness/fake-vm-run "$TESTDIR/run_tests" --jobs 2 --dir harness "${FAKE2[@]}" >"$out/m" 2>&1
 rcm=$?
+# 4: the limit given to vm-run, the default's and a campaign's.
+VIRTIF_VM_RUN=$TESTDIR/harness/fake-vm-run "$TESTDIR/run_tests" --jobs 1 --dir harness fx_pass >"$out/t1" 2>&1
+VIRTIF_TEST_TIMEOUT=12600 VIRTIF_VM_RUN=$TESTDIR/harness/fake-vm-run "$TESTDIR/run_tests" --jobs 1 \
+	--dir harness fx_pass fx_fail fx_never >"$out/t2" 2>&1
 VIRTIF_ALLOW_SKIP=0 "$TESTDIR/run_tests" --jobs 1 --dir harness "${A[@]}" >"$out/a" 2>&1
 rca=$?
 
@@ -91,8 +98,12 @@ result m fx_kill_runner "not ok" "ended while it ran"
 	bad "run m: want exactly one failed guest run (exit 137)"
 [ "$(grep -cE '^ok [0-9]+ guest run [12] of 2:' "$out/m")" = 1 ] || bad "run m: want one guest run ok"
 
+# The time limits.
+logged t1 "^# fake vm-run: --timeout 3600$" "the default limit of an hour"
+logged t2 "^# fake vm-run: --timeout 38400$" "the campaign's limit (3 x 12600 + 600 s)"
+
 if [ "$errors" != 0 ]; then
-	for r in a k m; do echo "--- run $r:"; sed 's/^/  /' "$out/$r"; done
+	for r in a k m t1 t2; do echo "--- run $r:"; sed 's/^/  /' "$out/$r"; done
 	fail "$errors check(s) of the harness failed"
 fi
 info "run a: $(tail -n1 "$out/a"); runner killed, one guest: $(tail -n1 "$out/k"); two guests: $(tail -n1 "$out/m")"
