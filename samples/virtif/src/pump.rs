@@ -631,12 +631,6 @@ pub const RING_BAD_SLOT: &str = "virtif-ring-bad-slot";
 /// Drop reason: a frame larger than an RX slot of the rings takes.
 pub const RING_TOO_LONG: &str = "virtif-ring-too-long";
 
-/// How long [`Port::send`] of a [`RingEndpoint`] waits once for room in a
-/// full RX ring before it reports [`Sent::Blocked`]: the kernel does not
-/// signal room in the RX ring (the file is always writable), so a full
-/// ring is looked at again this often.
-const RING_FULL_PAUSE: std::time::Duration = std::time::Duration::from_micros(50);
-
 /// The virtif side through shared-memory rings: frames are taken from the
 /// TX ring and written into the RX ring, no system call per frame; the
 /// loop sleeps in `poll()` with `tx_wait` set (see [`crate::ring`]).
@@ -687,7 +681,6 @@ impl Port for RingEndpoint {
 
     fn send(&mut self, out: &mut Outbox, done: &mut Dir, drops: &mut Drops) -> io::Result<Sent> {
         let gone = |ep: &RingEndpoint| Ok(Sent::Gone(format!("{} is gone", ep.ifname())));
-        let mut paused = false;
         while let Some(frame) = out.frame() {
             if frame.len() > self.geometry().frame_room() {
                 drops.one(RING_TOO_LONG);
@@ -700,21 +693,27 @@ impl Port for RingEndpoint {
                     out.advance();
                 }
                 Ok(false) => {
-                    // Full: let the kernel have what is there, and look
-                    // once more after a pause.
-                    match self.publish() {
-                        Ok(_) => {}
+                    // Full: publish, and kick (unless publishing did): the
+                    // kernel takes frames during the kick (waiting for its
+                    // work item if that is taking them), so there is room
+                    // afterwards. None: the kernel is not taking them (the
+                    // interface is gone, or it is down to no channel).
+                    let res = match self.publish() {
+                        Ok(true) => Ok(()),
+                        Ok(false) => self.kick(),
+                        Err(e) => Err(e),
+                    };
+                    match res {
+                        Ok(()) => {}
                         Err(e) if RingEndpoint::is_gone(&e) => return gone(self),
                         Err(e) => return Err(e),
                     }
-                    if self.hung_up()? {
-                        return gone(self);
-                    }
-                    if paused {
+                    if self.room() == 0 {
+                        if self.hung_up()? {
+                            return gone(self);
+                        }
                         return Ok(Sent::Blocked);
                     }
-                    paused = true;
-                    std::thread::sleep(RING_FULL_PAUSE);
                 }
                 Err(e) => return Err(e),
             }

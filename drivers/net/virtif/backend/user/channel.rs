@@ -22,9 +22,9 @@ use kernel::net::skbuff::{SkBuff, VnetHdr};
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::poll::PollCondVar;
-use kernel::sync::{rcu, Arc, SpinLockIrq};
+use kernel::sync::{rcu, Arc, Mutex, SpinLockIrq};
 use kernel::workqueue::Work;
-use kernel::{new_poll_condvar, new_spinlock_irq};
+use kernel::{new_mutex, new_poll_condvar, new_spinlock_irq};
 
 /// Size of `struct virtif_frame`, the record header of batch mode.
 const FRAME_HDR: usize = size_of::<kernel::bindings::virtif_frame>();
@@ -177,9 +177,14 @@ pub(crate) struct Channel {
     /// Readers and pollers wait here for frames (or for the end).
     #[pin]
     pub(super) wait: PollCondVar,
-    /// With rings: takes the frames of the RX ring (see `shmem.rs`).
+    /// With rings: takes the frames of the RX ring when `VIRTIF_KICK` leaves some (see
+    /// `shmem.rs`).
     #[pin]
     pub(super) work: Work<Channel>,
+    /// With rings: the kernel's copy of `rx_cons`. Whoever takes frames from the RX ring (the
+    /// work item or `VIRTIF_KICK`) holds it, so they take turns.
+    #[pin]
+    pub(super) rx_cons: Mutex<u32>,
 }
 
 kernel::impl_has_work! {
@@ -205,6 +210,7 @@ impl Channel {
                 ),
                 wait <- new_poll_condvar!("virtif_user"),
                 work <- kernel::new_work!("virtif_user_rx"),
+                rx_cons <- new_mutex!(0, "virtif_user_rx_cons"),
             }),
             GFP_KERNEL,
         )

@@ -6,7 +6,7 @@
 //!
 //! The process may write any byte of the mapping at any time, so nothing in it is trusted:
 //! - the kernel keeps its own copies of the indices it produces (`tx_prod` in the channel's
-//!   lock, `rx_cons` here) and only ever writes them out; the slot it writes or reads is always
+//!   lock, `rx_cons` in the channel's `rx_cons` mutex) and only ever writes them out; the slot it writes or reads is always
 //!   its own index modulo the ring size, never an index read from the mapping;
 //! - the indices the process produces are read once per use and checked: a ring whose
 //!   `prod - cons` exceeds its size is taken as full (TX) or empty (RX), which stalls the
@@ -29,14 +29,14 @@ use kernel::mm::virt::VmaNew;
 use kernel::net::device::{TxResult, TypedDevice};
 use kernel::net::skbuff::{SkBuff, VnetHdr};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::barrier::{smp_mb, Full};
 use kernel::sync::Arc;
 use kernel::workqueue::{self, WorkItem};
 
 /// Size of a slot's header (`struct virtif_ring_slot`).
 const SLOT_HDR: usize = size_of::<virtif_ring_slot>();
-/// Frames the RX work item takes before it yields the CPU (and queues itself again).
+/// Frames taken from the RX ring at once, by a kick or by a run of the work item (which then
+/// queues itself again, to give others the CPU).
 const RX_BUDGET: u32 = 64;
 
 const TX_PROD: usize = offset_of!(virtif_ring_ctl, tx_prod);
@@ -53,9 +53,6 @@ pub(crate) struct Rings {
     tx_slots: u32,
     rx_slots: u32,
     slot_size: usize,
-    /// The kernel's copy of `rx_cons`; only the RX work item changes it (a work item never
-    /// runs twice at once).
-    rx_cons: Atomic<u32>,
 }
 
 fn pow2_in(v: u32, min: u32, max: u32) -> bool {
@@ -76,7 +73,7 @@ impl Rings {
         }
         let buf = SharedBuf::new(len as usize)?;
         buf.store(RX_FLAGS, VIRTIF_RING_NEED_KICK)?;
-        Ok(Self { buf, tx_slots, rx_slots, slot_size: slot_size as usize, rx_cons: Atomic::new(0) })
+        Ok(Self { buf, tx_slots, rx_slots, slot_size: slot_size as usize })
     }
 
     /// Maps the rings into a process (`mmap()`): the whole of them, shared, at offset 0.
@@ -214,7 +211,10 @@ impl Channel {
     }
 
     /// `VIRTIF_KICK`: the process made room in the TX ring (wake the queue if it was stopped and
-    /// half the ring is free) or put frames in the RX ring (take them).
+    /// half the ring is free) or put frames in the RX ring: they are taken now, in the caller's
+    /// context as a `write()` would (no wake-up of a worker per batch), at most `RX_BUDGET` of
+    /// them; the work item takes the rest. When the kick returns, the ring has room again
+    /// unless it holds more than a budget or the channel ended.
     pub(crate) fn kick(self: &Arc<Self>) -> Result {
         let r = self.rings()?;
         let dev = self.device()?;
@@ -226,8 +226,10 @@ impl Channel {
                 dev.wake_queue(inner.queue);
             }
         }
-        // Already queued is fine: it will see the new frames.
-        let _ = workqueue::system_unbound().enqueue(self.clone());
+        drop(dev);
+        if self.take_rx() {
+            self.queue_rx();
+        }
         Ok(())
     }
 
@@ -238,50 +240,59 @@ impl Channel {
         }
     }
 
-    /// The RX work item: takes the frames of the RX ring while there are any, at most
-    /// `RX_BUDGET` per run (then it queues itself again); when the ring is empty it sets
-    /// `VIRTIF_RING_NEED_KICK`, checks once more, and stops.
-    fn rx_work(self: Arc<Self>) {
-        let Some(r) = self.rings.as_ref() else { return };
-        let Some(dev) = self.attached_dev() else { return };
+    /// Queues the RX work item. Under the lock that `end()` takes to end the channel: once it
+    /// has ended nothing queues the item again, so the flush of the release path waits for its
+    /// last run (checked without the lock, the channel could end and be flushed in between, and
+    /// the item run after the module is gone). Already queued is fine: it will see the frames.
+    fn queue_rx(self: &Arc<Self>) {
+        let inner = self.inner.lock();
+        if inner.state == State::Attached {
+            let _ = workqueue::system_unbound().enqueue(self.clone());
+        }
+    }
+
+    /// Takes the frames of the RX ring while there are any, at most `RX_BUDGET`, holding
+    /// `rx_cons` (the work item and `VIRTIF_KICK` take turns). When the ring is empty it sets
+    /// `VIRTIF_RING_NEED_KICK`, checks once more, and returns false; when the budget ran out it
+    /// returns true (frames are left, `VIRTIF_RING_NEED_KICK` stays clear: the caller queues
+    /// the work item).
+    fn take_rx(&self) -> bool {
+        let Some(r) = self.rings.as_ref() else { return false };
+        let Some(dev) = self.attached_dev() else { return false };
+        let mut cons = self.rx_cons.lock();
         let _ = r.buf.store(RX_FLAGS, 0);
-        let mut cons = r.rx_cons.load(Relaxed);
         let mut done = 0;
         loop {
-            let avail = r.buf.load_acquire(RX_PROD).map_or(0, |prod| prod.wrapping_sub(cons));
+            let avail = r.buf.load_acquire(RX_PROD).map_or(0, |prod| prod.wrapping_sub(*cons));
             // A nonsensical rx_prod counts as an empty ring.
             if avail == 0 || avail > r.rx_slots {
                 let _ = r.buf.store(RX_FLAGS, VIRTIF_RING_NEED_KICK);
                 // Pairs with the process's barrier between advancing rx_prod and reading
                 // rx_flags: either it sees NEED_KICK and kicks, or we see its frames now.
                 smp_mb(Full);
-                let again = r.buf.load_acquire(RX_PROD).map_or(0, |prod| prod.wrapping_sub(cons));
+                let again = r.buf.load_acquire(RX_PROD).map_or(0, |prod| prod.wrapping_sub(*cons));
                 if again == 0 || again > r.rx_slots || self.state() != State::Attached {
-                    return;
+                    return false;
                 }
                 let _ = r.buf.store(RX_FLAGS, 0);
                 continue;
             }
             for _ in 0..avail.min(RX_BUDGET - done) {
-                self.rx_frame(&dev, r, cons);
-                cons = cons.wrapping_add(1);
+                self.rx_frame(&dev, r, *cons);
+                *cons = cons.wrapping_add(1);
                 done += 1;
             }
-            r.rx_cons.store(cons, Relaxed);
-            let _ = r.buf.store_release(RX_CONS, cons);
+            let _ = r.buf.store_release(RX_CONS, *cons);
             if done >= RX_BUDGET {
-                // Room for others; the queued run goes on from here (and clears no flag:
-                // NEED_KICK stays clear while we are looking). Queued under the lock that
-                // `end()` takes to end the channel: once it has ended nothing queues this item
-                // again, so the flush of the release path waits for its last run (checked
-                // without the lock, the channel could end and be flushed in between, and the
-                // item run after the module is gone).
-                let inner = self.inner.lock();
-                if inner.state == State::Attached {
-                    let _ = workqueue::system_unbound().enqueue(self.clone());
-                }
-                return;
+                return true;
             }
+        }
+    }
+
+    /// The RX work item: what a kick left (a budget at a time, queued again between them).
+    fn rx_work(self: Arc<Self>) {
+        if self.take_rx() {
+            self.queue_rx();
         }
     }
 
