@@ -226,8 +226,7 @@ impl Channel {
                 dev.wake_queue(inner.queue);
             }
         }
-        drop(dev);
-        if self.take_rx() {
+        if self.take_rx(&dev) {
             self.queue_rx();
         }
         Ok(())
@@ -251,14 +250,13 @@ impl Channel {
         }
     }
 
-    /// Takes the frames of the RX ring while there are any, at most `RX_BUDGET`, holding
+    /// Takes the frames of the RX ring for `dev` while there are any, at most `RX_BUDGET`, holding
     /// `rx_cons` (the work item and `VIRTIF_KICK` take turns). When the ring is empty it sets
     /// `VIRTIF_RING_NEED_KICK`, checks once more, and returns false; when the budget ran out it
     /// returns true (frames are left, `VIRTIF_RING_NEED_KICK` stays clear: the caller queues
     /// the work item).
-    fn take_rx(&self) -> bool {
+    fn take_rx(&self, dev: &TypedDevice<Virtif>) -> bool {
         let Some(r) = self.rings.as_ref() else { return false };
-        let Some(dev) = self.attached_dev() else { return false };
         let mut cons = self.rx_cons.lock();
         let _ = r.buf.store(RX_FLAGS, 0);
         let mut done = 0;
@@ -278,7 +276,7 @@ impl Channel {
                 continue;
             }
             for _ in 0..avail.min(RX_BUDGET - done) {
-                self.rx_frame(&dev, r, *cons);
+                self.rx_frame(dev, r, *cons);
                 *cons = cons.wrapping_add(1);
                 done += 1;
             }
@@ -291,7 +289,8 @@ impl Channel {
 
     /// The RX work item: what a kick left (a budget at a time, queued again between them).
     fn rx_work(self: Arc<Self>) {
-        if self.take_rx() {
+        let Some(dev) = self.attached_dev() else { return };
+        if self.take_rx(&dev) {
             self.queue_rx();
         }
     }
