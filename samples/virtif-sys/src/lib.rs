@@ -7,7 +7,8 @@
 //! `unsafe` code in the kernel crate's abstractions (`rust/`) and is itself
 //! `#![forbid(unsafe_code)]`; here this crate plays the kernel crate's part,
 //! and the `virtif` library and the programs (`virtif-tap`, `virtif-udp`)
-//! are `#![forbid(unsafe_code)]`. The unsafe code is:
+//! are `#![forbid(unsafe_code)]`. The unsafe code is all in one file,
+//! `src/sys.rs`, in two modules re-exported here:
 //!
 //! - [`ioctl`]: `VIRTIF_ATTACH`, `VIRTIF_ATTACH_RING`, `VIRTIF_KICK`, the
 //!   tun ioctls, `SIOCGIFMTU`/`SIOCSIFMTU`, and `int` and BPF socket
@@ -27,8 +28,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
-pub mod ioctl;
-pub mod mapping;
+mod sys;
+pub use sys::{ioctl, mapping};
 
 /// The uAPI of `/dev/virtif`, generated at build time from
 /// `drivers/net/virtif/uapi/linux/virtif.h` by bindgen (see `build.rs`):
