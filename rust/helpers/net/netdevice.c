@@ -48,6 +48,15 @@ __rust_helper bool rust_helper_netif_running(const struct net_device *dev)
 	return netif_running(dev);
 }
 
+/*
+ * Copies the first ETH_ALEN bytes of dev->dev_addr into out, the way C code
+ * reads the address (plain reads that may race with a change under RTNL).
+ */
+__rust_helper void rust_helper_netdev_copy_ether_addr(const struct net_device *dev, u8 *out)
+{
+	memcpy(out, dev->dev_addr, ETH_ALEN);
+}
+
 __rust_helper void rust_helper_netif_tx_start_all_queues(struct net_device *dev)
 {
 	netif_tx_start_all_queues(dev);

@@ -172,6 +172,7 @@ impl Device {
     }
 
     /// Returns the interface flags (`dev->flags`).
+    #[inline]
     pub fn flags(&self) -> Flags {
         // SAFETY: The device is valid; readers of `flags` race with writers in C as well, the
         // access is performed atomically.
@@ -179,12 +180,14 @@ impl Device {
     }
 
     /// Returns whether the device is up and running (`netif_running()`).
+    #[inline]
     pub fn is_running(&self) -> bool {
         // SAFETY: The device is valid.
         unsafe { bindings::netif_running(self.as_raw()) }
     }
 
     /// Returns the MTU.
+    #[inline]
     pub fn mtu(&self) -> u32 {
         // SAFETY: The device is valid; `mtu` is written with `WRITE_ONCE()`.
         unsafe { atomic_load(&raw mut (*self.as_raw()).mtu, Relaxed) }
@@ -204,16 +207,15 @@ impl Device {
     }
 
     /// Returns the current MAC address (the first [`ETH_ALEN`] bytes of `dev->dev_addr`).
+    #[inline]
     pub fn mac_addr(&self) -> MacAddr {
-        // SAFETY: The device is valid; `dev_addr` is set at allocation and never changes.
-        let p = unsafe { (*self.as_raw()).dev_addr };
         let mut addr = [0u8; ETH_ALEN];
-        for (i, b) in addr.iter_mut().enumerate() {
-            // SAFETY: `dev_addr` points to `MAX_ADDR_LEN >= ETH_ALEN` bytes. The address may be
-            // changed concurrently (under RTNL), so it is read with atomic accesses like C does
-            // with its plain racy reads.
-            *b = unsafe { atomic_load(p.add(i).cast_mut().cast::<i8>(), Relaxed) } as u8;
-        }
+        // SAFETY: The device is valid and `dev_addr` points to `MAX_ADDR_LEN >= ETH_ALEN` bytes
+        // (set at allocation, never changed); `addr` is `ETH_ALEN` writable bytes. The address
+        // may change concurrently (under RTNL): the helper reads it in C, with the plain racy
+        // reads C code makes of it, in one call instead of one atomic load per byte (this is on
+        // every received packet's path).
+        unsafe { bindings::netdev_copy_ether_addr(self.as_raw(), addr.as_mut_ptr()) };
         addr
     }
 
@@ -400,6 +402,7 @@ impl<T: DeviceOps> TypedDevice<T> {
     }
 
     /// Accounts a received packet of `len` bytes (`dev_dstats_rx_add()`).
+    #[inline]
     pub fn dstats_add_rx(&self, len: u32) {
         const { assert!(matches!(T::PCPU_STATS, PcpuStats::Dstats)) };
         // SAFETY: The device uses `DSTATS` and its per-CPU statistics are allocated.
@@ -414,6 +417,7 @@ impl<T: DeviceOps> TypedDevice<T> {
     }
 
     /// Accounts a transmitted packet of `len` bytes (`dev_dstats_tx_add()`).
+    #[inline]
     pub fn dstats_add_tx(&self, len: u32) {
         const { assert!(matches!(T::PCPU_STATS, PcpuStats::Dstats)) };
         // SAFETY: The device uses `DSTATS` and its per-CPU statistics are allocated.

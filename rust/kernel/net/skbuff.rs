@@ -351,6 +351,7 @@ impl SkBuff {
     }
 
     /// Returns whether the packet is a GSO packet (`skb_is_gso()`).
+    #[inline]
     pub fn is_gso(&self) -> bool {
         // SAFETY: The skb is valid.
         unsafe { bindings::skb_is_gso(self.as_raw()) }
@@ -567,6 +568,7 @@ impl SkBuff {
 
     /// Returns the destination MAC address of a packet whose MAC header is set (on
     /// transmission by the core, on reception by [`SkBuff::eth_type_trans`]) and linear.
+    #[inline]
     pub fn eth_dest(&self) -> Option<MacAddr> {
         let skb = self.as_raw();
         // SAFETY: The skb is valid.
@@ -631,6 +633,7 @@ impl SkBuff {
 
     /// Records a software transmit timestamp if requested (`skb_tx_timestamp()`); to be called
     /// in [`crate::net::device::DeviceOps::start_xmit`] right before the packet is handed over.
+    #[inline]
     pub fn tx_timestamp(&mut self) {
         // SAFETY: We own the skb.
         unsafe { bindings::skb_tx_timestamp(self.as_raw()) };
@@ -642,6 +645,7 @@ impl SkBuff {
     /// The packet must have gone through [`SkBuff::eth_type_trans`];
     /// otherwise (no MAC header) it is dropped and `EINVAL` is returned. Returns `ENOBUFS` if the
     /// stack dropped the packet (`NET_RX_DROP`).
+    #[inline]
     pub fn netif_rx(self, dev: &Device) -> Result {
         let skb = self.as_raw();
         // SAFETY: The skb is valid.
@@ -665,6 +669,7 @@ impl SkBuff {
     ///
     /// On failure the packet is freed and `EINVAL` is returned; if the core refused it, it
     /// counted it in `to`'s `rx_dropped`.
+    #[inline]
     fn forward(self, from: &Device, to: &Device) -> Result<SkBuff> {
         let skb = self.as_raw();
         // SAFETY: We own the skb.
@@ -689,6 +694,7 @@ impl SkBuff {
     /// checked against `to`'s state and MTU, and queued with `netif_rx()`.
     ///
     /// Returns `EINVAL` or `ENOBUFS` if the packet was dropped.
+    #[inline]
     pub fn dev_forward(self, from: &Device, to: &Device) -> Result {
         self.forward(from, to)?.netif_rx(to)
     }
