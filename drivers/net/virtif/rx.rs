@@ -128,15 +128,16 @@ pub(crate) fn forward(from: &TypedDevice<Virtif>, to: &TypedDevice<Virtif>, skb:
         stats::drop_skb(to, skb, reason);
         return;
     }
-    // GSO packets are handed over whole (they are segmented later if needed).
-    if !skb.is_gso() {
-        if let Err(reason) = check_len(to, skb.len() as usize) {
+    let len = skb.len();
+    // GSO packets are handed over whole (they are segmented later if needed); whether the
+    // packet is one is only asked of those too long otherwise.
+    if let Err(reason) = check_len(to, len as usize) {
+        if reason != DropReason::Oversize || !skb.is_gso() {
             to.stats_inc(DevStat::RxLengthErrors);
             stats::drop_skb(to, skb, reason);
             return;
         }
     }
-    let len = skb.len();
     // `dev_forward_skb()` scrubs the packet when it crosses namespaces and queues it with
     // `netif_rx()`; what it refuses (a race with the receiver going down, a full backlog) it
     // counts and frees itself.

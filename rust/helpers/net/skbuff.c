@@ -13,11 +13,6 @@ __rust_helper struct skb_shared_info *rust_helper_skb_shinfo(const struct sk_buf
 	return skb_shinfo(skb);
 }
 
-__rust_helper unsigned int rust_helper_skb_headlen(const struct sk_buff *skb)
-{
-	return skb_headlen(skb);
-}
-
 __rust_helper struct page *rust_helper_skb_frag_page(const skb_frag_t *frag)
 {
 	return skb_frag_page(frag);
@@ -136,21 +131,6 @@ __rust_helper void rust_helper_skb_tx_timestamp(struct sk_buff *skb)
 	skb_tx_timestamp(skb);
 }
 
-__rust_helper bool rust_helper_skb_mac_header_was_set(const struct sk_buff *skb)
-{
-	return skb_mac_header_was_set(skb);
-}
-
-__rust_helper unsigned char *rust_helper_skb_mac_header(const struct sk_buff *skb)
-{
-	return skb_mac_header(skb);
-}
-
-__rust_helper unsigned char *rust_helper_skb_tail_pointer(const struct sk_buff *skb)
-{
-	return skb_tail_pointer(skb);
-}
-
 /* `struct sk_buff` bitfields. */
 __rust_helper u8 rust_helper_skb_get_ip_summed(const struct sk_buff *skb)
 {
@@ -160,11 +140,6 @@ __rust_helper u8 rust_helper_skb_get_ip_summed(const struct sk_buff *skb)
 __rust_helper void rust_helper_skb_set_protocol(struct sk_buff *skb, __be16 protocol)
 {
 	skb->protocol = protocol;
-}
-
-__rust_helper void rust_helper_skb_set_dev(struct sk_buff *skb, struct net_device *dev)
-{
-	skb->dev = dev;
 }
 
 #endif

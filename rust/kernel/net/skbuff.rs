@@ -225,7 +225,7 @@ impl SkBuff {
         };
         let skb = NonNull::new(skb).ok_or(ENOMEM)?;
         // INVARIANT: A newly allocated skb is exclusively owned.
-        let skb = SkBuff { ptr: skb };
+        let mut skb = SkBuff { ptr: skb };
         let raw = skb.as_raw();
         // SAFETY: We own the new, empty skb: it has `pad + linear` bytes of room in its linear
         // part and `len - linear` bytes in page fragments that `alloc_skb_with_frags()` attached
@@ -236,8 +236,8 @@ impl SkBuff {
             bindings::skb_put(raw, linear);
             (*raw).data_len = len32 - linear;
             (*raw).len += len32 - linear;
-            bindings::skb_set_dev(raw, dev.as_raw());
         }
+        skb.set_dev(dev);
         // SAFETY: We own the skb, which has exactly `len` bytes of packet; `src` is valid.
         let ret = unsafe { bindings::skb_copy_datagram_from_iter(raw, 0, src.as_raw(), len as c_int) };
         if ret != 0 {
@@ -334,9 +334,57 @@ impl SkBuff {
     }
 
     /// Returns the length of the packet (`skb->len`).
+    #[inline]
     pub fn len(&self) -> u32 {
         // SAFETY: The skb is valid and we own it.
         unsafe { (*self.as_raw()).len }
+    }
+
+    /// Returns the length of the linear part (`skb_headlen()`), read in Rust: this is on the
+    /// per-packet paths, where a call to a C helper is not free.
+    #[inline]
+    fn headlen(&self) -> u32 {
+        // SAFETY: The skb is valid and we own it; `data_len <= len` is the core's invariant.
+        unsafe { (*self.as_raw()).len - (*self.as_raw()).data_len }
+    }
+
+    /// Sets `skb->dev`, unless it is `dev` already.
+    #[inline]
+    fn set_dev(&mut self, dev: &Device) {
+        let skb = self.as_raw();
+        // SAFETY: We own the skb. `dev` shares a union with `dev_scratch`, which the core uses
+        // only while the skb is queued on a socket, never while a driver owns it.
+        unsafe {
+            let field = &raw mut (*skb).__bindgen_anon_1.__bindgen_anon_1.__bindgen_anon_1.dev;
+            if *field != dev.as_raw() {
+                *field = dev.as_raw();
+            }
+        }
+    }
+
+    /// Returns the offset of the MAC header from `skb->head`, or `None` if it was not set
+    /// (`skb_mac_header_was_set()`).
+    #[inline]
+    fn mac_header_offset(&self) -> Option<usize> {
+        // SAFETY: The skb is valid and we own it; `headers` is the named view of the header
+        // offsets, the same memory as the anonymous one.
+        let off = unsafe { (*self.as_raw()).__bindgen_anon_4.headers.as_ref().mac_header };
+        (off != u16::MAX).then_some(usize::from(off))
+    }
+
+    /// Returns the offset of the end of the linear data from `skb->head`
+    /// (`skb_tail_pointer() - skb->head`).
+    #[inline]
+    fn tail_offset(&self) -> usize {
+        // SAFETY: The skb is valid and we own it. With 64-bit longs, `tail` is an offset from
+        // `head` (`NET_SKBUFF_DATA_USES_OFFSET`), otherwise a pointer into the same buffer.
+        unsafe {
+            #[cfg(CONFIG_64BIT)]
+            let off = (*self.as_raw()).tail as usize;
+            #[cfg(not(CONFIG_64BIT))]
+            let off = ((*self.as_raw()).tail as usize).wrapping_sub((*self.as_raw()).head as usize);
+            off
+        }
     }
 
     /// Returns whether the packet is empty.
@@ -452,8 +500,8 @@ impl SkBuff {
         f: &mut impl FnMut(&[u8]) -> Result,
         with_frag_list: bool,
     ) -> Result {
-        // SAFETY: `skb` is valid.
-        let headlen = unsafe { bindings::skb_headlen(skb) } as usize;
+        // SAFETY: `skb` is valid; `data_len <= len` is the core's invariant.
+        let headlen = unsafe { (*skb).len - (*skb).data_len } as usize;
         if headlen != 0 {
             // SAFETY: `skb->data` has `headlen` readable bytes that are not written concurrently.
             f(unsafe { core::slice::from_raw_parts((*skb).data, headlen) })?;
@@ -570,23 +618,16 @@ impl SkBuff {
     /// transmission by the core, on reception by [`SkBuff::eth_type_trans`]) and linear.
     #[inline]
     pub fn eth_dest(&self) -> Option<MacAddr> {
-        let skb = self.as_raw();
-        // SAFETY: The skb is valid.
-        if !unsafe { bindings::skb_mac_header_was_set(skb) } {
-            return None;
-        }
-        // SAFETY: The skb is valid and its MAC header is set.
-        let (mac, head, tail) = unsafe {
-            (bindings::skb_mac_header(skb), (*skb).head, bindings::skb_tail_pointer(skb))
-        };
-        if (mac as usize) < (head as usize) || (mac as usize).checked_add(ETH_HLEN)? > tail as usize
-        {
+        let mac = self.mac_header_offset()?;
+        if mac.checked_add(ETH_HLEN)? > self.tail_offset() {
             return None;
         }
         let mut addr = [0u8; ETH_ALEN];
-        // SAFETY: The header lies within the linear buffer, which is readable while we own the
-        // skb and not written by others.
-        addr.copy_from_slice(unsafe { core::slice::from_raw_parts(mac, ETH_ALEN) });
+        // SAFETY: The header lies within the linear buffer (`head + mac .. head + tail`), which
+        // is readable while we own the skb and not written by others.
+        addr.copy_from_slice(unsafe {
+            core::slice::from_raw_parts((*self.as_raw()).head.add(mac), ETH_ALEN)
+        });
         Some(addr)
     }
 
@@ -646,14 +687,11 @@ impl SkBuff {
     /// otherwise (no MAC header) it is dropped and `EINVAL` is returned. Returns `ENOBUFS` if the
     /// stack dropped the packet (`NET_RX_DROP`).
     #[inline]
-    pub fn netif_rx(self, dev: &Device) -> Result {
-        let skb = self.as_raw();
-        // SAFETY: The skb is valid.
-        if !unsafe { bindings::skb_mac_header_was_set(skb) } {
+    pub fn netif_rx(mut self, dev: &Device) -> Result {
+        if self.mac_header_offset().is_none() {
             return Err(EINVAL);
         }
-        // SAFETY: We own the skb and `dev` is a valid registered device.
-        unsafe { bindings::skb_set_dev(skb, dev.as_raw()) };
+        self.set_dev(dev);
         // SAFETY: Ownership of the skb is transferred to `netif_rx()`.
         let ret = unsafe { bindings::netif_rx(self.into_raw()) };
         if ret == bindings::NET_RX_DROP as c_int {
@@ -663,40 +701,31 @@ impl SkBuff {
         }
     }
 
-    /// Prepares a packet transmitted on `from` to be received on `to` (`__dev_forward_skb()`):
-    /// checks that `to` is up and the packet fits its MTU, scrubs the packet (across namespaces
-    /// if needed) and calls `eth_type_trans()` for `to`.
-    ///
-    /// On failure the packet is freed and `EINVAL` is returned; if the core refused it, it
-    /// counted it in `to`'s `rx_dropped`.
-    #[inline]
-    fn forward(self, from: &Device, to: &Device) -> Result<SkBuff> {
-        let skb = self.as_raw();
-        // SAFETY: We own the skb.
-        if !unsafe { bindings::pskb_may_pull(skb, ETH_HLEN as c_uint) } {
-            return Err(EINVAL);
-        }
-        // SAFETY: We own the skb and `from` is a valid device.
-        unsafe { bindings::skb_set_dev(skb, from.as_raw()) };
-        let raw = self.into_raw();
-        // SAFETY: `to` is valid; `raw` is owned, has a linear Ethernet header and a valid
-        // `skb->dev`. On failure `__dev_forward_skb()` frees the skb.
-        let ret = unsafe { bindings::__dev_forward_skb(to.as_raw(), raw) };
-        if ret != 0 {
-            return Err(EINVAL);
-        }
-        // SAFETY: On success the skb is still owned by us.
-        Ok(unsafe { SkBuff::from_raw(raw) })
-    }
-
     /// Forwards a packet transmitted on `from` to the receive path of `to`, without copying it
-    /// (`dev_forward_skb()`, as veth does): the packet is scrubbed when it crosses namespaces,
-    /// checked against `to`'s state and MTU, and queued with `netif_rx()`.
+    /// (`dev_forward_skb()`, as veth does): it checks that `to` is up and the packet fits its
+    /// MTU, scrubs the packet (across namespaces if needed), calls `eth_type_trans()` for `to`
+    /// and queues the packet with `netif_rx()`.
     ///
-    /// Returns `EINVAL` or `ENOBUFS` if the packet was dropped.
+    /// Returns `EINVAL` if the packet was dropped: it has no linear Ethernet header, or the core
+    /// refused it (then the core counted it in `to`'s `rx_dropped`).
     #[inline]
-    pub fn dev_forward(self, from: &Device, to: &Device) -> Result {
-        self.forward(from, to)?.netif_rx(to)
+    pub fn dev_forward(mut self, from: &Device, to: &Device) -> Result {
+        if self.headlen() < ETH_HLEN as u32 {
+            // SAFETY: We own the skb.
+            if !unsafe { bindings::pskb_may_pull(self.as_raw(), ETH_HLEN as c_uint) } {
+                return Err(EINVAL);
+            }
+        }
+        // `__dev_forward_skb()` scrubs across namespaces by comparing `skb->dev`'s with `to`'s.
+        self.set_dev(from);
+        // SAFETY: `to` is valid; the skb is owned, has a linear Ethernet header and a valid
+        // `skb->dev`. `dev_forward_skb()` takes ownership, on failure too.
+        let ret = unsafe { bindings::dev_forward_skb(to.as_raw(), self.into_raw()) };
+        if ret == bindings::NET_RX_SUCCESS as c_int {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
     }
 
     /// Frees a packet that was successfully handled (`dev_consume_skb_any()`).
