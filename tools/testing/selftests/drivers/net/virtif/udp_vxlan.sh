@@ -79,7 +79,9 @@ outer_ports() {
 # stopped is lost (it once wrote 220 of 349 packets, the second copy's
 # missing): stop it once its file (written per packet, -U) holds two inner
 # flows, or after 20 s.
-two_flows() { outer_ports; [ "$(awk '$1 == "flow" { print $2, $3 }' "$UTMP/flows" | sort -u | wc -l)" -ge 2 ]; }
+# The number of inner flows in "$UTMP/flows".
+nflows() { awk '$1 == "flow" { print $2, $3 }' "$UTMP/flows" | sort -u | wc -l; }
+two_flows() { outer_ports; [ "$(nflows)" -ge 2 ]; }
 wait_for 20 two_flows || info "tcpdump's file holds fewer than two flows after 20 s"
 ustop "$td" INT
 outer_ports
@@ -89,11 +91,10 @@ for p in $(awk '$1 == "port" { print $2 }' "$UTMP/flows" | sort -un); do
 done
 awk '$1 == "flow" { print $2, $3, $4 }' "$UTMP/flows" | sort -u >"$UTMP/flowports"
 sed 's/^/# flow and outer port: /' "$UTMP/flowports"
-nflows=$(cut -d' ' -f1,2 "$UTMP/flowports" | sort -u | wc -l)
 nports=$(cut -d' ' -f3 "$UTMP/flowports" | sort -u | wc -l)
 # The two TCP flows (the data of one copy, the ACKs of the other): each
 # keeps one port, and they have two.
-expect_eq "TCP flows seen" "$nflows" 2
+expect_eq "TCP flows seen" "$(nflows)" 2
 expect_eq "outer ports of the TCP flows" "$nports" 2
 expect_eq "flow/port pairs" "$(wc -l <"$UTMP/flowports")" 2
 ctl showmacs >"$UTMP/macs" || fail "showmacs"
