@@ -196,12 +196,15 @@ impl SkBuff {
         NonNull::new(skb).map(|ptr| SkBuff { ptr }).ok_or(ENOMEM)
     }
 
-    /// Builds a packet for reception on `dev` from `len` bytes read from `src`, in process
-    /// context: about a page in the linear part, the rest in page fragments (so that a large
+    /// Allocates a packet for reception on `dev` of `len` bytes whose data is still to be
+    /// written: about a page in the linear part, the rest in page fragments (so that a large
     /// frame needs no large contiguous allocation), like tun does.
     ///
-    /// Fails with `ENOMEM`, or with `EFAULT` if `src` could not provide `len` bytes.
-    pub fn from_iter(dev: &Device, src: &mut IovIterSource<'_>, len: usize, flags: crate::alloc::Flags) -> Result<SkBuff> {
+    /// # Safety
+    ///
+    /// The caller must write all `len` bytes of data before anything reads them, or free the
+    /// packet unread.
+    unsafe fn alloc_frags(dev: &Device, len: usize, flags: crate::alloc::Flags) -> Result<SkBuff> {
         let len32 = u32::try_from(len).ok().filter(|&l| l <= i32::MAX as u32 / 2).ok_or(ENOMEM)?;
         // `NET_SKB_PAD` (`max(32, L1_CACHE_BYTES)`, a macro bindgen cannot evaluate) plus
         // `NET_IP_ALIGN`, the headroom `netdev_alloc_skb_ip_align()` leaves.
@@ -229,8 +232,8 @@ impl SkBuff {
         let raw = skb.as_raw();
         // SAFETY: We own the new, empty skb: it has `pad + linear` bytes of room in its linear
         // part and `len - linear` bytes in page fragments that `alloc_skb_with_frags()` attached
-        // without counting them in the length; the lengths are set here, the data is written
-        // below before anyone reads it (on failure the skb is freed unread).
+        // without counting them in the length; the lengths are set here, the caller writes the
+        // data before anyone reads it.
         unsafe {
             bindings::skb_reserve(raw, pad as c_int);
             bindings::skb_put(raw, linear);
@@ -238,8 +241,19 @@ impl SkBuff {
             (*raw).len += len32 - linear;
         }
         skb.set_dev(dev);
+        Ok(skb)
+    }
+
+    /// Builds a packet for reception on `dev` from `len` bytes read from `src`, in process
+    /// context: about a page in the linear part, the rest in page fragments (so that a large
+    /// frame needs no large contiguous allocation), like tun does.
+    ///
+    /// Fails with `ENOMEM`, or with `EFAULT` if `src` could not provide `len` bytes.
+    pub fn from_iter(dev: &Device, src: &mut IovIterSource<'_>, len: usize, flags: crate::alloc::Flags) -> Result<SkBuff> {
+        // SAFETY: The data is written right below; on failure the skb is freed unread.
+        let skb = unsafe { Self::alloc_frags(dev, len, flags)? };
         // SAFETY: We own the skb, which has exactly `len` bytes of packet; `src` is valid.
-        let ret = unsafe { bindings::skb_copy_datagram_from_iter(raw, 0, src.as_raw(), len as c_int) };
+        let ret = unsafe { bindings::skb_copy_datagram_from_iter(skb.as_raw(), 0, src.as_raw(), len as c_int) };
         if ret != 0 {
             return Err(EFAULT);
         }
@@ -258,13 +272,17 @@ impl SkBuff {
 
     /// Builds a packet for reception on `dev` from a copy of the `len` bytes of `buf` at
     /// `offset`, e.g. a ring slot a process fills: the packet is the kernel's own copy, taken
-    /// once, whatever the process writes meanwhile. `EINVAL` if the bytes are not all in `buf`.
-    pub fn from_shared(dev: &Device, buf: &SharedBuf, offset: usize, len: usize) -> Result<SkBuff> {
+    /// once, whatever the process writes meanwhile. Laid out as [`SkBuff::from_iter`]'s (a
+    /// 64 KiB GSO frame needs no 64 KiB of contiguous memory). `EINVAL` if the bytes are not
+    /// all in `buf`, `ENOMEM` without memory.
+    pub fn from_shared(dev: &Device, buf: &SharedBuf, offset: usize, len: usize, flags: crate::alloc::Flags) -> Result<SkBuff> {
         let src = buf.raw(offset, len)?;
-        let skb = Self::alloc(dev, u32::try_from(len).map_err(|_| EINVAL)?)?;
-        // SAFETY: The new skb is linear with at least `len` bytes of tailroom (it was allocated
-        // for them) and `src` is valid for `len` bytes (checked by `raw()`).
-        unsafe { bindings::skb_put_data(skb.as_raw(), src.cast(), len as u32) };
+        // SAFETY: The data is written right below; on failure the skb is freed unread.
+        let skb = unsafe { Self::alloc_frags(dev, len, flags)? };
+        // SAFETY: We own the skb, which has exactly `len` bytes of packet; `src` is valid for
+        // `len` bytes (checked by `raw()`); the process may write them meanwhile, which only
+        // changes what the packet holds.
+        to_result(unsafe { bindings::skb_store_bits(skb.as_raw(), 0, src.cast(), len as c_int) })?;
         Ok(skb)
     }
 

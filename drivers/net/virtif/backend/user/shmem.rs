@@ -320,7 +320,7 @@ impl Channel {
             };
             let flen = len - hlen;
             Channel::check_frame(dev, hdr.as_ref(), flen)?;
-            let skb = SkBuff::from_shared(dev, &r.buf, off + SLOT_HDR + hlen, flen)
+            let skb = SkBuff::from_shared(dev, &r.buf, off + SLOT_HDR + hlen, flen, GFP_KERNEL)
                 .map_err(|_| WriteError::NoMemory)?;
             self.receive(dev, hdr.as_ref(), skb)
         })();
