@@ -114,9 +114,9 @@ impl Mode {
     }
 
     /// The same, for a file attached with shared-memory rings: no batch mode (the rings are
-    /// batches), no GSO packets (they do not fit a slot).
+    /// batches). GSO packets cross whole when they fit a slot (see [`Channel::gso_room`]).
     pub(crate) fn with_ring(self) -> Result<Self> {
-        if self.batch() || self.offloads & !VIRTIF_OFFLOAD_CSUM != 0 {
+        if self.batch() {
             return Err(EINVAL);
         }
         Ok(Self { ring: true, ..self })

@@ -32,7 +32,7 @@ use super::{BackendKind, Setup};
 use crate::linkstr::{err, LinkError};
 use crate::stats::{self, DropReason};
 use crate::vif::{Backend, LinkstrText, Virtif};
-use channel::{Channel, Mode, State, MAX_FRAME};
+use channel::{Channel, Mode, State};
 use shmem::Rings;
 use core::any::Any;
 use kernel::net::device::{Features, Flags, TxResult, TypedDevice};
@@ -54,8 +54,19 @@ pub(crate) struct Queues {
     slots: KVec<RcuBox<Arc<Channel>>>,
     /// How many slots are filled. Written with RTNL held.
     active: Atomic<u32>,
-    /// The offloads (`Features`) the attached files take whole, for `ndo_features_check`.
-    gso: Atomic<u64>,
+}
+
+impl Queues {
+    /// The channel that carries packets of transmit queue `q`. A packet may still carry a
+    /// queue the interface just gave up, or meet a slot that a leaving file emptied a moment
+    /// ago: it goes to another channel (the first).
+    fn channel<'a>(&'a self, q: usize, guard: &'a rcu::Guard) -> Option<&'a Arc<Channel>> {
+        let slot = |i: usize| self.slots.get(i).and_then(|s| s.get(guard));
+        match self.active.load(Acquire) as usize {
+            0 => None,
+            n => slot(if q < n { q } else { q % n }).or_else(|| slot(0)),
+        }
+    }
 }
 
 impl Backend for User {
@@ -72,11 +83,13 @@ impl Backend for User {
     }
 
     fn offloads(&self, skb: &SkBuff) -> Features {
-        // No GSO packet larger than a read buffer is sure to take.
-        if skb.len() as usize > MAX_FRAME {
-            return Features::empty();
+        // The GSO packets the channel of the packet's queue takes, if this one fits (the core
+        // picked the queue before asking).
+        let guard = rcu::read_lock();
+        match self.queues.channel(skb.queue_mapping() as usize, &guard) {
+            Some(chan) if skb.len() as usize <= chan.gso_room() => chan.mode.gso(),
+            _ => Features::empty(),
         }
-        Features::from_bits(self.queues.gso.load(Relaxed))
     }
 
     /// No more frames either way: every channel ends (readers see the end, what is queued is
@@ -93,7 +106,6 @@ impl Backend for User {
                 chan.end(State::Dead);
             }
         }
-        self.queues.gso.store(0, Relaxed);
         if let Some(dev) = dev {
             dev.wake_all_queues();
         }
@@ -117,7 +129,7 @@ impl BackendKind for User {
         for _ in 0..n {
             slots.push(RcuBox::new(), GFP_KERNEL).map_err(nomem)?;
         }
-        let queues = Arc::new(Queues { slots, active: Atomic::new(0), gso: Atomic::new(0) }, GFP_KERNEL)
+        let queues = Arc::new(Queues { slots, active: Atomic::new(0) }, GFP_KERNEL)
             .map_err(nomem)?;
         let setup = Setup::new(User { queues })?;
         // No file yet: one queue, whose packets are dropped until a file attaches. Last, so
@@ -140,16 +152,7 @@ impl Queues {
     /// Transmit path: the packet goes to the channel of its queue.
     fn xmit(&self, dev: &TypedDevice<Virtif>, mut skb: SkBuff) -> TxResult {
         let guard = rcu::read_lock();
-        let active = self.active.load(Acquire) as usize;
-        let q = skb.queue_mapping() as usize;
-        // A packet may still carry a queue the interface just gave up, or meet a slot that a
-        // leaving file emptied a moment ago: it goes to another channel (the first).
-        let slot = |i: usize| self.slots.get(i).and_then(|s| s.get(&guard));
-        let chan = match active {
-            0 => None,
-            n => slot(if q < n { q } else { q % n }).or_else(|| slot(0)),
-        };
-        let Some(chan) = chan else {
+        let Some(chan) = self.channel(skb.queue_mapping() as usize, &guard) else {
             drop(guard);
             stats::drop_skb(dev, skb, DropReason::NotAttached);
             return TxResult::Ok;
@@ -205,9 +208,6 @@ impl Queues {
         // The slot was empty: no reader can hold an old value, nothing to wait for.
         drop(self.slots[n].swap(Some(slot)));
         self.active.store(n as u32 + 1, Release);
-        if n == 0 {
-            self.gso.store(mode.gso().bits(), Relaxed);
-        }
         chan.set_queue(dev, queue);
         if n == 0 && dev.flags().contains(Flags::UP) {
             dev.carrier_on();
@@ -242,9 +242,6 @@ impl Queues {
             },
         };
         self.active.store(last as u32, Release);
-        if last == 0 {
-            self.gso.store(0, Relaxed);
-        }
         // Packets queued in the qdisc of the queue given up are dropped by the core. (Going down
         // to a number in range cannot fail.)
         let _ = dev.set_real_num_tx_queues(rtnl, (last as u32).max(1));

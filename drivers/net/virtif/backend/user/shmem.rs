@@ -16,7 +16,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::channel::{Channel, State, WriteError};
+use super::channel::{Channel, State, WriteError, MAX_FRAME};
 use crate::stats::{self, DropReason};
 use crate::vif::Virtif;
 use core::mem::offset_of;
@@ -123,6 +123,16 @@ impl Rings {
 impl Channel {
     fn rings(&self) -> Result<&Rings> {
         self.rings.as_ref().ok_or(EINVAL)
+    }
+
+    /// The largest GSO packet (in bytes, the offload header not counted) the channel takes
+    /// whole, if it takes any: one a read buffer is sure to take, and with rings one that fits
+    /// a slot. `ndo_features_check` has the others segmented.
+    pub(crate) fn gso_room(&self) -> usize {
+        match &self.rings {
+            Some(r) => r.frame_room().saturating_sub(self.mode.hdr_len()).min(MAX_FRAME),
+            None => MAX_FRAME,
+        }
     }
 
     /// Maps the rings of this file.

@@ -142,9 +142,11 @@ struct virtif_frame {
  * after advancing rx_prod (and a full barrier) calls VIRTIF_KICK. While
  * frames keep coming the kernel keeps taking them without kicks.
  *
- * Frames are whole (no GSO packets), at most slot_size -
- * sizeof(struct virtif_ring_slot) bytes, the offload header first with
- * VIRTIF_F_VNET_HDR. Larger frames are dropped and counted.
+ * Frames are at most slot_size - sizeof(struct virtif_ring_slot) bytes,
+ * the offload header first with VIRTIF_F_VNET_HDR; larger ones the process
+ * writes are dropped and counted. GSO packets of the types the process
+ * accepts cross whole when they fit a slot; larger ones the kernel
+ * segments first (65536-byte slots take a 64 KiB TCP GSO packet).
  * The kernel trusts nothing in the mapping: it keeps its own copies of
  * tx_prod and rx_cons, checks every index and length it reads, and copies
  * each frame out of its slot once before looking at it.

@@ -7,8 +7,8 @@ The rings are mapped with libc's mmap() through ctypes, not Python's mmap
 module, which keeps a duplicate of the file descriptor: the lifetime checks
 need close() to really drop the process's descriptor.
 
-- Attach: every bad geometry, reserved != 0, batch mode and GSO offloads are
-  EINVAL; mmap() of the wrong size or offset, or private, is EINVAL;
+- Attach: every bad geometry, reserved != 0, batch mode and GSO offloads
+  without the checksum offload are EINVAL; mmap() of the wrong size or offset, or private, is EINVAL;
   read()/write() of a ring-mode file are EINVAL; the control block starts
   with every index 0 and NEED_KICK set.
 - TX: datagrams u0 sends appear in the TX slots, whole, in order, tx_prod
@@ -27,6 +27,10 @@ need close() to really drop the process's descriptor.
   slot is dropped as tx_drop_slot_too_small. Each is counted as defined.
 - The offload header: in TX slots (checksum left to fill in) and RX slots
   (a bad header and a runt counted); ring and read/write files do not mix.
+- GSO: a UDP GSO packet that fits a slot is one TX slot, its offload header
+  giving its type and size; one that does not is segmented first (every
+  segment in a slot, nothing dropped); a GSO frame in an RX slot reaches its
+  socket as its segments.
 - Lifetime: munmap then close; close while mapped (the file stays attached
   until munmap); close with frames in flight both ways; the interface
   deleted while the file is attached and mapped, and while the RX work runs.
@@ -281,8 +285,10 @@ def part_attach():
     expect_errno("attach ring: reserved 1", errno.EINVAL, vu.attach_ring, IF, 8, 8, 2048, 0, 0, 1)
     expect_errno("attach ring: VIRTIF_F_BATCH", errno.EINVAL, vu.attach_ring, IF, 8, 8, 2048,
                  U.VIRTIF_F_BATCH)
-    expect_errno("attach ring: a GSO offload", errno.EINVAL, vu.attach_ring, IF, 8, 8, 2048,
-                 U.VIRTIF_F_VNET_HDR, U.VIRTIF_OFFLOAD_CSUM | U.VIRTIF_OFFLOAD_TSO4)
+    expect_errno("attach ring: TSO4 without the checksum offload", errno.EINVAL, vu.attach_ring,
+                 IF, 8, 8, 2048, U.VIRTIF_F_VNET_HDR, U.VIRTIF_OFFLOAD_TSO4)
+    expect_errno("attach ring: an offload without the offload header", errno.EINVAL,
+                 vu.attach_ring, IF, 8, 8, 2048, 0, U.VIRTIF_OFFLOAD_CSUM)
     expect_errno("attach ring: unknown interface", errno.ENODEV, vu.attach_ring, "nosuch0", 8, 8, 2048)
     fd = vu.open_dev()
     expect_errno("mmap before attach", errno.EBADFD, sys_mmap, fd, vu.ring_map_size(4, 8, 2048))
@@ -694,6 +700,59 @@ def part_vnet_mq():
     os.close(fd)
 
 
+GSO_NONE, GSO_UDP_L4, UDP_SEGMENT = 0, 5, 103
+
+
+def vnet_hdr(b):
+    """(flags, gso_type, hdr_len, gso_size) of the offload header at the start of b."""
+    return struct.unpack("<BBHH", b[:6])
+
+
+def part_gso():
+    """GSO packets through the rings, both ways."""
+    hl = U.VIRTIF_VNET_HDR_LEN
+    uso = U.VIRTIF_OFFLOAD_CSUM | U.VIRTIF_OFFLOAD_USO
+    s = sender()
+    s.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, 1000)
+    rs = receiver()
+    # 16 KiB slots: a UDP GSO packet of 4000 bytes in 1000 fits one.
+    fd, r = ring(tx=4, rx=4, slot=16384, flags=U.VIRTIF_F_VNET_HDR, offloads=uso)
+    c0 = counters()
+    send(s, b"g" * 4000)
+    wait_for("tx_prod 1", lambda: r.get("tx_prod") == 1)
+    n, fl, b = r.tx_frame(0)
+    flags, gso_type, _, gso_size = vnet_hdr(b)
+    if fl != 0 or n != hl + 42 + 4000 or gso_type != GSO_UDP_L4 or gso_size != 1000 \
+            or b[hl + 42:] != b"g" * 4000:
+        fail("GSO TX, 16 KiB slots: len %d, header %s" % (n, b[:hl].hex()))
+    r.set("tx_cons", 1)
+    ok("GSO TX: a UDP GSO packet that fits a slot is one slot, type UDP_L4, size 1000")
+    # The RX ring: a GSO frame (the checksum to fill in) reaches the socket as its segments.
+    gso = vtest_ipv4_udp(b"f" * 3000, 4000, RX_PORT, REMOTE, LOCAL, mac(IF), PEER, True)
+    rx_put(fd, r, [struct.pack("<BBHHHHH", 1, GSO_UDP_L4, 42, 1000, 34, 6, 0) + gso])
+    if recv_n(rs, 3) != [b"f" * 1000] * 3:
+        fail("GSO RX: a 3000-byte UDP GSO frame in an RX slot")
+    no_more(rs, "GSO RX")
+    expect_delta(c0, {"tx_packets": 1, "rx_packets": 1}, "GSO, 16 KiB slots")
+    ok("GSO RX: a UDP GSO frame in an RX slot reaches the socket as 3 datagrams")
+    close(fd, r)
+    # 2 KiB slots: the same packet does not fit; it is segmented before the ring.
+    fd, r = ring(tx=8, rx=4, slot=2048, flags=U.VIRTIF_F_VNET_HDR, offloads=uso)
+    c0 = counters()
+    send(s, b"h" * 4000)
+    wait_for("tx_prod 4", lambda: r.get("tx_prod") == 4)
+    for i in range(4):
+        n, fl, b = r.tx_frame(i)
+        if fl != 0 or n != hl + 42 + 1000 or vnet_hdr(b)[1] != GSO_NONE or b[hl + 42:] != b"h" * 1000:
+            fail("GSO TX, 2 KiB slots: slot %d: len %d, header %s" % (i, n, b[:hl].hex()))
+    r.set("tx_cons", 4)
+    expect_delta(c0, {"tx_packets": 4}, "GSO, 2 KiB slots")
+    ok("GSO TX: a UDP GSO packet larger than a slot arrives as 4 segments, nothing dropped")
+    close(fd, r)
+    s.close()
+    rs.close()
+
+
 def new_user_if(name):
     subprocess.run(["ip", "link", "add", name, "type", "virtif"], check=True)
     with open("/sys/class/net/%s/virtif/linkstr" % name, "w") as f:
@@ -800,6 +859,7 @@ def main():
     part_rx()
     part_bad()
     part_vnet_mq()
+    part_gso()
     part_lifetime()
     print("# user_ring: all checks passed")
 

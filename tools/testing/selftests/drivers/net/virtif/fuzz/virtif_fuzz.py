@@ -400,7 +400,11 @@ class Fuzzer:
         buf[at:at + len(name)] = name
         flags = self.r.choice([0, 0, U.VIRTIF_F_VNET_HDR, U.VIRTIF_F_TX_DROP, U.VIRTIF_F_BATCH,
                                U.VIRTIF_F_MULTI_QUEUE, self.r.getrandbits(32)])
-        offloads = self.r.choice([0, 0, U.VIRTIF_OFFLOAD_CSUM, U.VIRTIF_OFFLOAD_TSO4, self.r.getrandbits(32)])
+        # GSO offloads too: GSO packets then cross the rings whole when they fit a slot.
+        offloads = self.r.choice([0, 0, U.VIRTIF_OFFLOAD_CSUM, U.VIRTIF_OFFLOAD_TSO4,
+                                  U.VIRTIF_OFFLOAD_CSUM | U.VIRTIF_OFFLOAD_TSO4 | U.VIRTIF_OFFLOAD_TSO6
+                                  | U.VIRTIF_OFFLOAD_USO | U.VIRTIF_OFFLOAD_TSO_ECN,
+                                  self.r.getrandbits(32)])
         struct.pack_into("=I", buf, at + U.offsetof_virtif_attach_flags, flags)
         struct.pack_into("=I", buf, at + U.offsetof_virtif_attach_offloads, offloads)
         for field, v in (("tx_slots", tx), ("rx_slots", rx), ("slot_size", slot),
