@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use virtif::pump::{self, Exit, Port};
-use virtif::tap::{Tap, TapOptions};
+use virtif::tap::{Tap, TapGso, TapOptions};
 use virtif::{Counters, Endpoint, Geometry, Options, RingEndpoint};
 
 #[derive(Parser, Debug)]
@@ -58,16 +58,19 @@ totals.
 
 --ring: the virtif side goes through shared-memory rings instead of read()/write(): the \
 file is attached with VIRTIF_ATTACH_RING and maps a TX ring (frames the virtif transmits) \
-and an RX ring (frames for it to receive) of --ring-slots slots each (default 256) of \
---slot-size bytes (default: the smallest power of 2, at least 2048, whose slots take the \
-virtif's MTU + 18 bytes, and the offload header). While both sides are busy no system \
+and an RX ring (frames for it to receive) of --ring-slots slots each (default 256, or 64 \
+with slots of 65536 bytes) of --slot-size bytes (default: 65536 with --vnet-hdr, else the \
+smallest power of 2, at least 2048, whose slots take the virtif's MTU + 18 bytes). While both sides are busy no system \
 call is made per frame or per batch on the virtif side: the loop takes the frames the \
 kernel put in the TX ring and writes into the RX ring, kicking (VIRTIF_KICK) only when \
 the kernel asks for it, and sleeps in poll() with tx_wait set when the TX ring is empty. \
-The loop moves frames in bursts (as with --batch, which the rings replace). The rings \
-carry no GSO packet: with --vnet-hdr the virtif is attached with the checksum offload \
-only (VIRTIF_OFFLOAD_CSUM) and the tap asks for TUN_F_CSUM only, so frames cross whole \
-with their checksums left to fill in. With --queues N every queue has rings of its own. \
+The loop moves frames in bursts (as with --batch, which the rings replace). With \
+--vnet-hdr the slots are of 65536 bytes by default (64 of them per ring): the virtif is \
+attached with the checksum offload and TCP GSO (VIRTIF_OFFLOAD_CSUM, TSO4, TSO6, TSO_ECN) \
+and the tap asks for the same (no UDP GSO: such a packet may be larger than a slot), so \
+TCP GSO packets cross whole both ways. With smaller slots (--slot-size) both ask for the \
+checksum offload only, and frames cross whole with their checksums left to fill in. With \
+--queues N every queue has rings of its own. \
 The sizes are checked as the kernel does (powers of 2; at most 32768 slots, slots of \
 2048 to 65536 bytes, at most 64 MiB mapped per file). Frames larger than a slot are \
 dropped and counted (by the kernel towards the tap, as virtif-ring-too-long towards the \
@@ -113,11 +116,13 @@ struct Args {
     /// (VIRTIF_ATTACH_RING, mmap) instead of read()/write().
     #[arg(long, conflicts_with_all = ["peer_tap", "batch"])]
     ring: bool,
-    /// With --ring: slots of each ring (a power of 2, 1 to 32768).
-    #[arg(long, value_name = "N", default_value_t = 256, requires = "ring")]
-    ring_slots: u32,
+    /// With --ring: slots of each ring (a power of 2, 1 to 32768)
+    /// [default: 256, or 64 with slots of 65536 bytes].
+    #[arg(long, value_name = "N", requires = "ring")]
+    ring_slots: Option<u32>,
     /// With --ring: bytes per slot, its 8-byte header included (a power
-    /// of 2, 2048 to 65536) [default: the smallest that takes the MTU].
+    /// of 2, 2048 to 65536) [default: 65536 with --vnet-hdr, else the
+    /// smallest that takes the MTU].
     #[arg(long, value_name = "BYTES", requires = "ring")]
     slot_size: Option<u32>,
     /// Frames moved per wake-up and direction at most.
@@ -164,10 +169,19 @@ fn ring_geometry(args: &Args, virtif: &str) -> Result<Geometry> {
         };
     let slot = match args.slot_size {
         Some(s) => s,
+        // The largest slots take TCP GSO packets whole.
+        None if args.vnet_hdr => virtif::ring::MAX_SLOT,
         None => Geometry::slot_size_for(max_frame)
             .with_context(|| format!("slots for the MTU of {virtif} ({mtu})"))?,
     };
-    let geo = Geometry::new(args.ring_slots, args.ring_slots, slot).context("--ring")?;
+    let slots = args
+        .ring_slots
+        .unwrap_or(if slot == virtif::ring::MAX_SLOT {
+            64
+        } else {
+            256
+        });
+    let geo = Geometry::new(slots, slots, slot).context("--ring")?;
     if geo.frame_room() < max_frame && !args.quiet {
         eprintln!(
             "virtif-tap: warning: slots of {slot} bytes take frames of {} bytes, \
@@ -189,8 +203,12 @@ fn run(args: &Args) -> Result<()> {
     let topts = TapOptions {
         vnet_hdr: args.vnet_hdr,
         queues,
-        // The rings carry no GSO packets: the tap must not make any.
-        csum_only: args.ring,
+        // The tap makes no GSO packet larger than a slot takes.
+        gso: match &geo {
+            Some(g) if g.takes_tcp_gso() => TapGso::Tcp,
+            Some(_) => TapGso::None,
+            None => TapGso::All,
+        },
     };
     let taps = Tap::open_queues(&args.tap, args.create_tap, "tap", &topts)
         .with_context(|| format!("open tap {}", args.tap))?;
@@ -235,7 +253,9 @@ fn run(args: &Args) -> Result<()> {
                 "shared-memory rings of {} slots of {} bytes",
                 geo.tx_slots, geo.slot_size
             );
-            if args.vnet_hdr {
+            if args.vnet_hdr && geo.takes_tcp_gso() {
+                mode += ", offload header (checksums, TCP GSO)";
+            } else if args.vnet_hdr {
                 mode += ", offload header (checksums only)";
             }
             if queues > 1 {

@@ -56,10 +56,18 @@ pub const MIN_SLOT: u32 = uapi::VIRTIF_RING_MIN_SLOT;
 pub const MAX_SLOT: u32 = uapi::VIRTIF_RING_MAX_SLOT;
 /// The largest mapping the kernel accepts (`VIRTIF_RING_MAX_MAP`).
 pub const MAX_MAP: u64 = uapi::VIRTIF_RING_MAX_MAP as u64;
-/// The offloads a ring endpoint with the offload header accepts: checksums
-/// left to fill in only (a GSO packet does not fit a slot; the kernel
-/// refuses the others with `EINVAL`).
-pub const RING_OFFLOADS: u32 = uapi::VIRTIF_OFFLOAD_CSUM;
+/// The offloads a ring endpoint with the offload header asks for when its
+/// slots are smaller than [`MAX_SLOT`]: checksums left to fill in only
+/// (the kernel would segment most GSO packets to fit the slots anyway).
+pub const RING_OFFLOADS_SMALL: u32 = uapi::VIRTIF_OFFLOAD_CSUM;
+/// The offloads it asks for with slots of [`MAX_SLOT`] bytes: checksums and
+/// TCP GSO packets (TSO4, TSO6, with ECN), each of which fits a slot when
+/// the stack built it for a 64 KiB GSO size. Not UDP GSO: such a packet may
+/// not fit (the kernel would segment it; a tap could not).
+pub const RING_OFFLOADS_GSO: u32 = uapi::VIRTIF_OFFLOAD_CSUM
+    | uapi::VIRTIF_OFFLOAD_TSO4
+    | uapi::VIRTIF_OFFLOAD_TSO6
+    | uapi::VIRTIF_OFFLOAD_TSO_ECN;
 
 const TX_PROD: usize = offset_of!(uapi::virtif_ring_ctl, tx_prod);
 const TX_FLAGS: usize = offset_of!(uapi::virtif_ring_ctl, tx_flags);
@@ -149,6 +157,23 @@ impl Geometry {
         self.slot_size as usize - SLOT_HDR_LEN
     }
 
+    /// Whether the slots take TCP GSO packets (they are of [`MAX_SLOT`]
+    /// bytes).
+    pub fn takes_tcp_gso(&self) -> bool {
+        self.slot_size == MAX_SLOT
+    }
+
+    /// The offloads to attach with, with the offload header:
+    /// [`RING_OFFLOADS_GSO`] if [`Geometry::takes_tcp_gso`], else
+    /// [`RING_OFFLOADS_SMALL`].
+    pub fn offloads(&self) -> u32 {
+        if self.takes_tcp_gso() {
+            RING_OFFLOADS_GSO
+        } else {
+            RING_OFFLOADS_SMALL
+        }
+    }
+
     /// The byte offset in the mapping of the TX slot of `index`.
     pub fn tx_slot(&self, index: u32) -> usize {
         CTL_SIZE + (index & (self.tx_slots - 1)) as usize * self.slot_size as usize
@@ -234,7 +259,7 @@ impl RingEndpoint {
     /// (`VIRTIF_ATTACH_RING`) and maps them. The new endpoint has `tx_wait`
     /// set, ready for a `poll()`. `opts.batch` is refused (the
     /// rings are batches); with `opts.vnet_hdr` the offloads are
-    /// [`RING_OFFLOADS`] (no GSO packets). Always non-blocking: the rings
+    /// [`Geometry::offloads`]. Always non-blocking: the rings
     /// are polled, not read. The kernel's errors are those of
     /// [`Endpoint::attach`](crate::Endpoint::attach), and `EINVAL` for a
     /// geometry it refuses, or rings beside files without them.
@@ -263,7 +288,7 @@ impl RingEndpoint {
             attach: VirtifAttach {
                 ifname: name.map(|b| b as std::ffi::c_char),
                 flags: opts.flags(),
-                offloads: if opts.vnet_hdr { RING_OFFLOADS } else { 0 },
+                offloads: if opts.vnet_hdr { geo.offloads() } else { 0 },
             },
             tx_slots: geo.tx_slots,
             rx_slots: geo.rx_slots,
@@ -657,6 +682,12 @@ pub(crate) mod tests {
         assert_eq!(g.map_size(), 4096 + 12 * 2048);
         assert_eq!(g.rx_slot(0), 4096 + 4 * 2048);
         assert_eq!(g.frame_room(), 2040);
+        assert!(!g.takes_tcp_gso());
+        assert_eq!(g.offloads(), uapi::VIRTIF_OFFLOAD_CSUM);
+        let big = Geometry::new(64, 64, 65536).unwrap();
+        assert!(big.takes_tcp_gso());
+        assert_eq!(big.offloads() & uapi::VIRTIF_OFFLOAD_USO, 0);
+        assert_ne!(big.offloads() & uapi::VIRTIF_OFFLOAD_TSO4, 0);
         // The largest allowed: exactly 64 MiB plus the control block is
         // too much; 512+511 slots of 64 KiB is not a power of 2, so 256+512.
         assert!(Geometry::new(512, 512, 65536).is_err());

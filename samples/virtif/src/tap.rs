@@ -61,10 +61,34 @@ pub struct TapOptions {
     /// Queues: 1 is an ordinary tap; more is `IFF_MULTI_QUEUE` with one
     /// file per queue (at most [`MAX_QUEUES`]).
     pub queues: usize,
-    /// With [`TapOptions::vnet_hdr`], ask for the checksum offload only
-    /// ([`TUN_F_CSUM`]): no GSO packets, every frame a whole one (for a
-    /// virtif on shared-memory rings, whose slots take no GSO packet).
-    pub csum_only: bool,
+    /// With [`TapOptions::vnet_hdr`], the GSO packets to ask for.
+    pub gso: TapGso,
+}
+
+/// The GSO packets a tap with the offload header asks its stack for
+/// (`TUNSETOFFLOAD`); checksums are always left to fill in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TapGso {
+    /// TCP and UDP ([`TAP_OFFLOADS`]).
+    #[default]
+    All,
+    /// TCP only: every TCP GSO packet the stack builds for a 64 KiB GSO
+    /// size fits a 64 KiB ring slot; a UDP GSO packet may not.
+    Tcp,
+    /// None ([`TUN_F_CSUM`] only): every frame a whole one, for ring
+    /// slots smaller than that.
+    None,
+}
+
+impl TapGso {
+    /// The `TUNSETOFFLOAD` flags.
+    pub fn offloads(self) -> u32 {
+        match self {
+            TapGso::All => TAP_OFFLOADS,
+            TapGso::Tcp => TAP_OFFLOADS & !(TUN_F_USO4 | TUN_F_USO6),
+            TapGso::None => TUN_F_CSUM,
+        }
+    }
 }
 
 impl Default for TapOptions {
@@ -72,7 +96,7 @@ impl Default for TapOptions {
         TapOptions {
             vnet_hdr: false,
             queues: 1,
-            csum_only: false,
+            gso: TapGso::All,
         }
     }
 }
@@ -147,11 +171,7 @@ impl Tap {
             virtif_sys::ioctl::tun_set_iff(file.as_fd(), name, opts.iff_flags())?;
             if opts.vnet_hdr {
                 virtif_sys::ioctl::tun_set_vnet_hdr_sz(file.as_fd(), crate::VNET_HDR_LEN as i32)?;
-                let offloads = if opts.csum_only {
-                    TUN_F_CSUM
-                } else {
-                    TAP_OFFLOADS
-                };
+                let offloads = opts.gso.offloads();
                 // Kernels before 6.2 know no USO: then TCP only.
                 match virtif_sys::ioctl::tun_set_offload(file.as_fd(), offloads) {
                     Err(e) if e.raw_os_error() == Some(nix::libc::EINVAL) => {
@@ -211,10 +231,13 @@ mod tests {
         let o = TapOptions {
             vnet_hdr: true,
             queues: 2,
-            csum_only: false,
+            gso: TapGso::All,
         };
         assert_eq!(o.iff_flags() as u16, 0x5102);
         assert_eq!(TAP_OFFLOADS, 0x6f);
+        assert_eq!(TapGso::All.offloads(), 0x6f);
+        assert_eq!(TapGso::Tcp.offloads(), 0x0f);
+        assert_eq!(TapGso::None.offloads(), 0x01);
     }
 
     /// The request numbers <linux/if_tun.h> defines.
