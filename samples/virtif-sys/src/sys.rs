@@ -294,8 +294,8 @@ pub mod ioctl {
 pub mod mapping {
     //! Shared memory (`mmap(2)`/`munmap(2)`) and the access to it. [`Mapping`]
     //! hands out the 32-bit control words of the shared-memory rings as
-    //! [`AtomicU32`] references and copies bytes in and out of it, with bounds
-    //! checks; everything else (the ring protocol, `virtif::ring`) is safe Rust
+    //! [`AtomicU32`] references and copies bytes in and out of it, itself or
+    //! by a `read(2)`/`write(2)` of a file, with bounds checks; everything else (the ring protocol, `virtif::ring`) is safe Rust
     //! on top of it.
 
     use std::io;
@@ -419,6 +419,61 @@ pub mod mapping {
         }
     }
 
+    impl Mapping {
+        /// Writes the `n` bytes at byte `off` of the mapping (inside it: panics
+        /// otherwise) to `fd` with one `write(2)`, and returns what that
+        /// returns: the kernel copies them from the mapping, with no copy of
+        /// ours (a tap takes a frame per `write(2)`).
+        pub fn write_to(&self, off: usize, n: usize, fd: BorrowedFd<'_>) -> io::Result<usize> {
+            self.check(off, n);
+            // SAFETY: the `n` bytes are inside the mapping (checked), which is
+            // readable; `write(2)` only reads them, and no Rust reference to
+            // them is made. `fd` is open for the call (borrowed).
+            let r = unsafe { libc::write(fd.as_raw_fd(), self.ptr.as_ptr().add(off).cast(), n) };
+            if r < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(r as usize)
+        }
+
+        /// Reads from `fd` with one `readv(2)` into the `n` bytes at byte `off`
+        /// of the mapping (inside it: panics otherwise), then into `spare`,
+        /// and returns what `readv(2)` returns: the kernel copies into the
+        /// mapping, with no copy of ours. For a file that hands over one
+        /// frame per read and cuts what does not fit (a tap), a result larger
+        /// than `n` says the frame did not fit in the `n` bytes.
+        pub fn read_from(
+            &self,
+            off: usize,
+            n: usize,
+            fd: BorrowedFd<'_>,
+            spare: &mut [u8],
+        ) -> io::Result<usize> {
+            self.check(off, n);
+            let iov = [
+                libc::iovec {
+                    // SAFETY: inside the mapping (checked).
+                    iov_base: unsafe { self.ptr.as_ptr().add(off) }.cast(),
+                    iov_len: n,
+                },
+                libc::iovec {
+                    iov_base: spare.as_mut_ptr().cast(),
+                    iov_len: spare.len(),
+                },
+            ];
+            // SAFETY: the first buffer is the `n` bytes inside the mapping
+            // (checked), which is writable (PROT_WRITE), and no Rust reference
+            // to them is made; the second is `spare`, ours for the call.
+            // `readv(2)` writes at most their lengths. `fd` is open for the
+            // call (borrowed).
+            let r = unsafe { libc::readv(fd.as_raw_fd(), iov.as_ptr(), 2) };
+            if r < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(r as usize)
+        }
+    }
+
     impl Drop for Mapping {
         fn drop(&mut self) {
             // SAFETY: `ptr`/`len` are exactly what mmap() returned; no
@@ -445,6 +500,36 @@ pub mod mapping {
             m.write(8188, &[1, 2, 3, 4]);
             assert_eq!(m.u32_at(8188).load(Ordering::Acquire), 0x0403_0201);
             assert!(Mapping::anonymous(0).is_err());
+        }
+
+        #[test]
+        fn frames_through_a_file() {
+            use std::os::fd::AsFd;
+            use std::os::unix::net::UnixDatagram;
+            let m = Mapping::anonymous(4096).unwrap();
+            let (a, b) = UnixDatagram::pair().unwrap();
+            m.write(100, b"hello");
+            assert_eq!(m.write_to(100, 5, a.as_fd()).unwrap(), 5);
+            let mut spare = [0u8; 4];
+            assert_eq!(m.read_from(2000, 64, b.as_fd(), &mut spare).unwrap(), 5);
+            let mut got = [0u8; 5];
+            m.read(2000, &mut got);
+            assert_eq!(&got, b"hello");
+            // Longer than the mapping's part: the rest goes to `spare`.
+            a.send(b"0123456").unwrap();
+            assert_eq!(m.read_from(3000, 4, b.as_fd(), &mut spare).unwrap(), 7);
+            assert_eq!(&spare[..3], b"456");
+            b.set_nonblocking(true).unwrap();
+            let e = m.read_from(0, 64, b.as_fd(), &mut spare).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        }
+
+        #[test]
+        #[should_panic(expected = "outside")]
+        fn read_from_beyond_the_end() {
+            let m = Mapping::anonymous(4096).unwrap();
+            let (_a, b) = std::os::unix::net::UnixDatagram::pair().unwrap();
+            let _ = m.read_from(4000, 100, std::os::fd::AsFd::as_fd(&b), &mut []);
         }
 
         #[test]

@@ -61,8 +61,9 @@ file is attached with VIRTIF_ATTACH_RING and maps a TX ring (frames the virtif t
 and an RX ring (frames for it to receive) of --ring-slots slots each (default 256, or 64 \
 with slots of 65536 bytes) of --slot-size bytes (default: 65536 with --vnet-hdr, else the \
 smallest power of 2, at least 2048, whose slots take the virtif's MTU + 18 bytes). While both sides are busy no system \
-call is made per frame or per batch on the virtif side: the loop takes the frames the \
-kernel put in the TX ring and writes into the RX ring, kicking (VIRTIF_KICK) only when \
+call is made per frame or per batch on the virtif side: the loop writes the frames the \
+kernel put in the TX ring to the tap straight from their slots, and reads the tap's \
+frames straight into the RX ring (no copy of its own), kicking (VIRTIF_KICK) only when \
 the kernel asks for it, and sleeps in poll() with tx_wait set when the TX ring is empty. \
 The loop moves frames in bursts (as with --batch, which the rings replace). With \
 --vnet-hdr the slots are of 65536 bytes by default (64 of them per ring): the virtif is \

@@ -11,6 +11,13 @@
 //! back-pressure reaches the sender (a virtif's queue stops, a socket
 //! fills).
 //!
+//! Between a port with shared-memory slots (a [`RingEndpoint`]) and a
+//! [`FrameFile`] (a tap: a frame per `read(2)` and per `write(2)`), frames
+//! skip the outbox: they are written to the file straight from their TX
+//! slots and read from it straight into RX slots. When the receiving side
+//! is full they wait where they are (in their slots, or in the file) and the
+//! outbox is marked [`Outbox::held`] for the same wait for `POLLOUT`.
+//!
 //! A frame that cannot be delivered for another reason (refused, a
 //! transient shortage such as `ENOMEM`) is dropped and counted by reason
 //! in [`Counters`]; the loop goes on. A port that is gone (the interface
@@ -37,6 +44,7 @@ use crate::control::ControlServer;
 use crate::counters::{Counters, Dir, Drops};
 use crate::endpoint::is_transient;
 use crate::records::{record_len, record_space};
+use crate::ring::Pushed;
 use crate::tap::Tap;
 use crate::{is_gso, BatchBuf, BatchSent, Endpoint, RingEndpoint, MAX_FRAME};
 
@@ -56,6 +64,10 @@ pub struct Outbox {
     /// The sending port's own progress within the record at `pos` (e.g.
     /// how many copies of a flooded frame went out); 0 at a new record.
     pub sub: usize,
+    /// The records are all handled, but frames wait in the port they come
+    /// from: a move without the outbox ([`Port::send_to_file`],
+    /// [`Port::recv_from_file`]) found the receiving port full.
+    pub held: bool,
 }
 
 impl Outbox {
@@ -65,6 +77,7 @@ impl Outbox {
             buf: BatchBuf::new(capacity),
             pos: 0,
             sub: 0,
+            held: false,
         }
     }
 
@@ -73,11 +86,18 @@ impl Outbox {
         self.pos >= self.buf.len()
     }
 
+    /// True while frames of this direction wait for the receiving port:
+    /// in the outbox, or [`Outbox::held`] in the sending port.
+    pub fn waiting(&self) -> bool {
+        self.held || !self.is_empty()
+    }
+
     /// Forgets the records (after they were all handled).
     pub fn clear(&mut self) {
         self.buf.clear();
         self.pos = 0;
         self.sub = 0;
+        self.held = false;
     }
 
     /// The frame at `pos`, if any.
@@ -138,6 +158,47 @@ pub enum Sent {
     Gone(String),
 }
 
+/// What a failed `write(2)` of one frame to a [`FrameFile`] means.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AfterWrite {
+    /// Interrupted: write it again.
+    Retry,
+    /// The file is full (`EAGAIN`): keep the frame, wait for `POLLOUT`.
+    Blocked,
+    /// The frame is lost (counted in the drops).
+    Dropped,
+    /// The port is gone (why, for the user).
+    Gone(String),
+}
+
+/// What a failed `read(2)` of one frame from a [`FrameFile`] means.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AfterRead {
+    /// Interrupted: read again.
+    Retry,
+    /// Nothing to read now (`EAGAIN`), or nothing more that can be read in
+    /// this round (said on the next one).
+    Empty,
+    /// The port is gone (why, for the user).
+    Gone(String),
+}
+
+/// A port whose every `read(2)` hands over one frame and every `write(2)`
+/// takes one (a tap's file): a port with shared-memory slots moves frames
+/// between its slots and this file directly ([`Port::send_to_file`],
+/// [`Port::recv_from_file`]), with no copy through an outbox.
+pub trait FrameFile {
+    /// The file (non-blocking).
+    fn frame_fd(&self) -> BorrowedFd<'_>;
+    /// What a failed write means, as [`Port::send`] takes it (a drop is
+    /// counted in `drops`).
+    fn write_failed(&self, e: io::Error, drops: &mut Drops) -> AfterWrite;
+    /// What a failed read means, as [`Port::recv`] takes it; `first`: no
+    /// frame was read in this round yet. Errors it does not expect are
+    /// returned.
+    fn read_failed(&self, e: io::Error, first: bool) -> io::Result<AfterRead>;
+}
+
 /// One side of a forwarder.
 pub trait Port {
     /// Its kind, naming the directions in the counters: `virtif`, `tap`,
@@ -160,6 +221,41 @@ pub trait Port {
     /// The drop reasons it counts, to report them even while 0.
     fn drop_reasons(&self) -> &'static [&'static str] {
         &[]
+    }
+    /// The port as a [`FrameFile`], if it is one (a tap): the other port
+    /// may then move frames to and from it without the outbox.
+    fn frame_file(&self) -> Option<&dyn FrameFile> {
+        None
+    }
+    /// Moves up to `max` frames from this port
+    /// straight to `dst` with a `write(2)` each, if this port can (it has
+    /// slots); `None` otherwise (the default), and the loop goes through the
+    /// outbox. [`Sent::Blocked`]: `dst` is full, and the frames not written
+    /// stay in this port. Counts as [`Port::recv`] and [`Port::send`] do
+    /// (with `vnet_hdr`, the GSO packets in `done`).
+    fn send_to_file(
+        &mut self,
+        _dst: &dyn FrameFile,
+        _max: usize,
+        _vnet_hdr: bool,
+        _done: &mut Dir,
+        _drops: &mut Drops,
+    ) -> Option<io::Result<Sent>> {
+        None
+    }
+    /// Moves up to `max` frames from `src` straight into this port with a
+    /// `read(2)` each, if this port can (it has slots); `None` otherwise
+    /// (the default). [`Sent::Blocked`]: this port is full, and the frames
+    /// stay in `src`. Counts as [`Port::send_to_file`] does.
+    fn recv_from_file(
+        &mut self,
+        _src: &dyn FrameFile,
+        _max: usize,
+        _vnet_hdr: bool,
+        _done: &mut Dir,
+        _drops: &mut Drops,
+    ) -> Option<io::Result<Sent>> {
+        None
     }
     /// Its answer to a control command (see [`crate::control`]), if it has
     /// one; `stats` answers are added to the loop's own counters.
@@ -277,10 +373,10 @@ pub fn run<A: Port, B: Port, S: Stop + ?Sized>(
         let (rev, ctl_rev) = {
             let want = |on: bool, fd, ev| (on, PollFd::new(fd, ev));
             let slots = [
-                want(ab.is_empty(), a.rx_fd(), PollFlags::POLLIN),
-                want(!ab.is_empty(), b.tx_fd(), PollFlags::POLLOUT),
-                want(ba.is_empty(), b.rx_fd(), PollFlags::POLLIN),
-                want(!ba.is_empty(), a.tx_fd(), PollFlags::POLLOUT),
+                want(!ab.waiting(), a.rx_fd(), PollFlags::POLLIN),
+                want(ab.waiting(), b.tx_fd(), PollFlags::POLLOUT),
+                want(!ba.waiting(), b.rx_fd(), PollFlags::POLLIN),
+                want(ba.waiting(), a.tx_fd(), PollFlags::POLLOUT),
                 want(true, signals.stop_fd(), PollFlags::POLLIN),
             ];
             let mut idx = [usize::MAX; 5];
@@ -323,22 +419,22 @@ pub fn run<A: Port, B: Port, S: Stop + ?Sized>(
         } = &mut *c;
         // a -> b
         if !rev[1].is_empty() {
-            if let Some(gone) = flush(b, &mut ab, dab, drops)? {
+            if let Some(gone) = resume(a, b, &mut ab, opts, burst, dab, drops)? {
                 return Ok(Exit::Gone(gone));
             }
         }
-        if !rev[0].is_empty() && ab.is_empty() {
+        if !rev[0].is_empty() && !ab.waiting() {
             if let Some(gone) = forward(a, b, &mut ab, opts, burst, dab, drops)? {
                 return Ok(Exit::Gone(gone));
             }
         }
         // b -> a
         if !rev[3].is_empty() {
-            if let Some(gone) = flush(a, &mut ba, dba, drops)? {
+            if let Some(gone) = resume(b, a, &mut ba, opts, burst, dba, drops)? {
                 return Ok(Exit::Gone(gone));
             }
         }
-        if !rev[2].is_empty() && ba.is_empty() {
+        if !rev[2].is_empty() && !ba.waiting() {
             if let Some(gone) = forward(b, a, &mut ba, opts, burst, dba, drops)? {
                 return Ok(Exit::Gone(gone));
             }
@@ -386,7 +482,61 @@ fn flush<P: Port>(
     }
 }
 
-/// Reads frames from `src` and sends them to `dst`: in batch mode up to
+/// Goes on where `dst` blocked, now that it is writable: sends what the
+/// outbox holds, or moves the frames held in `src` ([`Outbox::held`]).
+fn resume<S: Port, D: Port>(
+    src: &mut S,
+    dst: &mut D,
+    out: &mut Outbox,
+    opts: &Options,
+    burst: usize,
+    done: &mut Dir,
+    drops: &mut Drops,
+) -> io::Result<Option<String>> {
+    if out.held {
+        out.held = false;
+        return forward(src, dst, out, opts, burst, done, drops);
+    }
+    flush(dst, out, done, drops)
+}
+
+/// Moves up to `burst` frames between `src` and `dst` without the outbox,
+/// if one of them has slots and the other is a [`FrameFile`]; `None`
+/// otherwise. Marks `out` [`Outbox::held`] when `dst` blocked.
+fn forward_direct<S: Port, D: Port>(
+    src: &mut S,
+    dst: &mut D,
+    out: &mut Outbox,
+    opts: &Options,
+    burst: usize,
+    done: &mut Dir,
+    drops: &mut Drops,
+) -> Option<io::Result<Option<String>>> {
+    let vnet = opts.vnet_hdr;
+    let sent = if let Some(f) = dst.frame_file() {
+        src.send_to_file(f, burst, vnet, done, drops)
+    } else if let Some(f) = src.frame_file() {
+        dst.recv_from_file(f, burst, vnet, done, drops)
+    } else {
+        None
+    };
+    let sent = match sent {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => return Some(Err(e)),
+        None => return None,
+    };
+    Some(Ok(match sent {
+        Sent::Done => None,
+        Sent::Blocked => {
+            out.held = true;
+            None
+        }
+        Sent::Gone(why) => Some(why),
+    }))
+}
+
+/// Reads frames from `src` and sends them to `dst`, without the outbox when
+/// [`forward_direct`] can (a ring and a tap); otherwise in batch mode up to
 /// `burst` at once, otherwise one by one. Stops early when `dst` blocks
 /// (the frames stay in `out`). With the offload header, counts the GSO
 /// packets read in `done`.
@@ -399,6 +549,10 @@ fn forward<S: Port, D: Port>(
     done: &mut Dir,
     drops: &mut Drops,
 ) -> io::Result<Option<String>> {
+    out.clear();
+    if let Some(r) = forward_direct(src, dst, out, opts, burst, done, drops) {
+        return r;
+    }
     let (rounds, per_round) = if opts.batch { (1, burst) } else { (burst, 1) };
     for _ in 0..rounds {
         out.clear();
@@ -680,7 +834,6 @@ impl Port for RingEndpoint {
     }
 
     fn send(&mut self, out: &mut Outbox, done: &mut Dir, drops: &mut Drops) -> io::Result<Sent> {
-        let gone = |ep: &RingEndpoint| Ok(Sent::Gone(format!("{} is gone", ep.ifname())));
         while let Some(frame) = out.frame() {
             if frame.len() > self.geometry().frame_room() {
                 drops.one(RING_TOO_LONG);
@@ -693,40 +846,185 @@ impl Port for RingEndpoint {
                     out.advance();
                 }
                 Ok(false) => {
-                    // Full: publish, and kick (unless publishing did): the
-                    // kernel takes frames during the kick (waiting for its
-                    // work item if that is taking them), so there is room
-                    // afterwards. None: the kernel is not taking them (the
-                    // interface is gone, or it is down to no channel).
-                    let res = match self.publish() {
-                        Ok(true) => Ok(()),
-                        Ok(false) => self.kick(),
-                        Err(e) => Err(e),
-                    };
-                    match res {
-                        Ok(()) => {}
-                        Err(e) if RingEndpoint::is_gone(&e) => return gone(self),
-                        Err(e) => return Err(e),
-                    }
-                    if self.room() == 0 {
-                        if self.hung_up()? {
-                            return gone(self);
-                        }
-                        return Ok(Sent::Blocked);
+                    if let Some(sent) = self.make_room()? {
+                        return Ok(sent);
                     }
                 }
                 Err(e) => return Err(e),
             }
         }
-        match self.publish() {
-            Ok(_) => Ok(Sent::Done),
-            Err(e) if RingEndpoint::is_gone(&e) => gone(self),
-            Err(e) => Err(e),
-        }
+        self.publish_all()
     }
 
     fn drop_reasons(&self) -> &'static [&'static str] {
         &[RING_BAD_SLOT, RING_TOO_LONG]
+    }
+
+    /// Each frame is written from its TX slot, which is given back once the
+    /// file took it; a frame the file cannot take now stays in its slot.
+    fn send_to_file(
+        &mut self,
+        dst: &dyn FrameFile,
+        max: usize,
+        vnet_hdr: bool,
+        done: &mut Dir,
+        drops: &mut Drops,
+    ) -> Option<io::Result<Sent>> {
+        Some(self.send_to_file_inner(dst, max, vnet_hdr, done, drops))
+    }
+
+    /// Each frame is read into the next RX slot; they are published at the
+    /// end of the round.
+    fn recv_from_file(
+        &mut self,
+        src: &dyn FrameFile,
+        max: usize,
+        vnet_hdr: bool,
+        done: &mut Dir,
+        drops: &mut Drops,
+    ) -> Option<io::Result<Sent>> {
+        Some(self.recv_from_file_inner(src, max, vnet_hdr, done, drops))
+    }
+}
+
+impl RingEndpoint {
+    fn gone_sent(&self) -> Sent {
+        Sent::Gone(format!("{} is gone", self.ifname()))
+    }
+
+    /// The RX ring is full: publishes, and kicks (unless publishing did).
+    /// The kernel takes frames during the kick (waiting for its work item
+    /// if that is taking them), so there is room afterwards: `None`.
+    /// Otherwise the kernel is not taking them (the interface is gone, or
+    /// it is down to no channel): [`Sent::Gone`] or [`Sent::Blocked`].
+    fn make_room(&mut self) -> io::Result<Option<Sent>> {
+        let res = match self.publish() {
+            Ok(true) => Ok(()),
+            Ok(false) => self.kick(),
+            Err(e) => Err(e),
+        };
+        match res {
+            Ok(()) => {}
+            Err(e) if RingEndpoint::is_gone(&e) => return Ok(Some(self.gone_sent())),
+            Err(e) => return Err(e),
+        }
+        if self.room() == 0 {
+            if self.hung_up()? {
+                return Ok(Some(self.gone_sent()));
+            }
+            return Ok(Some(Sent::Blocked));
+        }
+        Ok(None)
+    }
+
+    /// Publishes what was pushed: [`Sent::Done`], or [`Sent::Gone`].
+    fn publish_all(&mut self) -> io::Result<Sent> {
+        match self.publish() {
+            Ok(_) => Ok(Sent::Done),
+            Err(e) if RingEndpoint::is_gone(&e) => Ok(self.gone_sent()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn send_to_file_inner(
+        &mut self,
+        dst: &dyn FrameFile,
+        max: usize,
+        vnet_hdr: bool,
+        done: &mut Dir,
+        drops: &mut Drops,
+    ) -> io::Result<Sent> {
+        // Awake: no wake-up per frame while we take them.
+        self.end_wait();
+        let fd = dst.frame_fd();
+        let mut n = 0;
+        let mut stop = None;
+        loop {
+            let r = self.recv_with(max - n, |f| {
+                let gso = u64::from(vnet_hdr && f.is_gso());
+                loop {
+                    let e = match f.write_to(fd) {
+                        Ok(_) => {
+                            done.add(f.len());
+                            done.gso += gso;
+                            return Ok(());
+                        }
+                        Err(e) => e,
+                    };
+                    match dst.write_failed(e, drops) {
+                        AfterWrite::Retry => continue,
+                        AfterWrite::Dropped => {
+                            done.gso += gso;
+                            return Ok(());
+                        }
+                        // Stop before this frame: its slot stays ours.
+                        AfterWrite::Blocked => stop = Some(Sent::Blocked),
+                        AfterWrite::Gone(why) => stop = Some(Sent::Gone(why)),
+                    }
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+            });
+            let t = match r {
+                Ok(t) => t,
+                Err(_) if stop.is_some() => break,
+                Err(e) if RingEndpoint::is_gone(&e) => return Ok(self.gone_sent()),
+                Err(e) => return Err(e),
+            };
+            n += t.frames;
+            drops.add(RING_BAD_SLOT, t.bad as u64);
+            // As in `recv`: ready to sleep before returning.
+            if self.prepare_wait() || n >= max {
+                break;
+            }
+        }
+        if let Some(sent) = stop {
+            // Not sleeping on the TX ring while the file is full.
+            self.end_wait();
+            return Ok(sent);
+        }
+        // Woken without a frame: the interface is gone (POLLHUP).
+        if n == 0 && self.hung_up()? {
+            self.end_wait();
+            return Ok(self.gone_sent());
+        }
+        Ok(Sent::Done)
+    }
+
+    fn recv_from_file_inner(
+        &mut self,
+        src: &dyn FrameFile,
+        max: usize,
+        vnet_hdr: bool,
+        done: &mut Dir,
+        drops: &mut Drops,
+    ) -> io::Result<Sent> {
+        let fd = src.frame_fd();
+        let mut n = 0;
+        while n < max {
+            match self.push_read(fd) {
+                Ok(Pushed::Frame { len, gso }) => {
+                    done.add(len);
+                    done.gso += u64::from(vnet_hdr && gso);
+                }
+                Ok(Pushed::TooLong) => drops.one(RING_TOO_LONG),
+                Ok(Pushed::Full) => {
+                    if let Some(sent) = self.make_room()? {
+                        return Ok(sent);
+                    }
+                    continue;
+                }
+                Err(e) => match src.read_failed(e, n == 0)? {
+                    AfterRead::Retry => continue,
+                    AfterRead::Empty => break,
+                    AfterRead::Gone(why) => {
+                        self.publish_all()?;
+                        return Ok(Sent::Gone(why));
+                    }
+                },
+            }
+            n += 1;
+        }
+        self.publish_all()
     }
 }
 
@@ -745,14 +1043,11 @@ impl Port for Tap {
             buf.reserve(record_space(FRAME_MAX));
             match buf.push_with(FRAME_MAX, |slot| self.file().read(slot)) {
                 Ok(_) => n += 1,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // The tap was deleted: the file is no longer attached.
-                Err(e) if errno(&e) == libc::EBADFD && n == 0 => {
-                    return Ok(Recv::Gone(format!("{} is gone", self.name())))
-                }
-                Err(e) if errno(&e) == libc::EBADFD => break,
-                Err(e) => return Err(e),
+                Err(e) => match self.read_failed(e, n == 0)? {
+                    AfterRead::Retry => {}
+                    AfterRead::Empty => break,
+                    AfterRead::Gone(why) => return Ok(Recv::Gone(why)),
+                },
             }
         }
         Ok(Recv::Frames(n))
@@ -762,14 +1057,12 @@ impl Port for Tap {
         while let Some(frame) = out.frame() {
             match self.file().write(frame) {
                 Ok(_) => done.add(frame.len()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Sent::Blocked),
-                Err(e) if errno(&e) == libc::EBADFD => {
-                    return Ok(Sent::Gone(format!("{} is gone", self.name())))
-                }
-                // Down (EIO), a frame it does not take, a shortage: the
-                // wire lost it.
-                Err(_) => drops.one(TAP_WRITE_ERROR),
+                Err(e) => match self.write_failed(e, drops) {
+                    AfterWrite::Retry => continue,
+                    AfterWrite::Dropped => {}
+                    AfterWrite::Blocked => return Ok(Sent::Blocked),
+                    AfterWrite::Gone(why) => return Ok(Sent::Gone(why)),
+                },
             }
             out.advance();
         }
@@ -778,6 +1071,44 @@ impl Port for Tap {
 
     fn drop_reasons(&self) -> &'static [&'static str] {
         &[TAP_WRITE_ERROR]
+    }
+
+    fn frame_file(&self) -> Option<&dyn FrameFile> {
+        Some(self)
+    }
+}
+
+impl FrameFile for Tap {
+    fn frame_fd(&self) -> BorrowedFd<'_> {
+        self.as_fd()
+    }
+
+    fn write_failed(&self, e: io::Error, drops: &mut Drops) -> AfterWrite {
+        match e {
+            e if e.kind() == io::ErrorKind::Interrupted => AfterWrite::Retry,
+            e if e.kind() == io::ErrorKind::WouldBlock => AfterWrite::Blocked,
+            e if errno(&e) == libc::EBADFD => AfterWrite::Gone(format!("{} is gone", self.name())),
+            // Down (EIO), a frame it does not take, a shortage: the wire
+            // lost it.
+            _ => {
+                drops.one(TAP_WRITE_ERROR);
+                AfterWrite::Dropped
+            }
+        }
+    }
+
+    fn read_failed(&self, e: io::Error, first: bool) -> io::Result<AfterRead> {
+        Ok(match e {
+            e if e.kind() == io::ErrorKind::WouldBlock => AfterRead::Empty,
+            e if e.kind() == io::ErrorKind::Interrupted => AfterRead::Retry,
+            // The tap was deleted: the file is no longer attached (said on
+            // the next round if frames were read in this one).
+            e if errno(&e) == libc::EBADFD && first => {
+                AfterRead::Gone(format!("{} is gone", self.name()))
+            }
+            e if errno(&e) == libc::EBADFD => AfterRead::Empty,
+            e => return Err(e),
+        })
     }
 }
 
@@ -1053,6 +1384,238 @@ mod tests {
         flush(&mut ring, &mut out, &mut c.ba, &mut c.drops).unwrap();
         assert_eq!(c.drops.get(RING_TOO_LONG), 1);
         assert_eq!(c.ba.frames, 6);
+    }
+
+    /// A frame file over a `SOCK_SEQPACKET` socket (one frame per read and
+    /// write, like a tap); `peer` is the other end.
+    struct SeqFile {
+        fd: std::os::fd::OwnedFd,
+        peer: std::os::fd::OwnedFd,
+    }
+
+    impl SeqFile {
+        fn new() -> SeqFile {
+            use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+            let (fd, peer) = socketpair(
+                AddressFamily::Unix,
+                SockType::SeqPacket,
+                None,
+                SockFlag::SOCK_NONBLOCK,
+            )
+            .unwrap();
+            SeqFile { fd, peer }
+        }
+        /// Frames written to `fd`, as the peer reads them.
+        fn drain(&self) -> Vec<Vec<u8>> {
+            let mut out = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = nix::unistd::read(&self.peer, &mut buf) {
+                out.push(buf[..n].to_vec());
+            }
+            out
+        }
+        /// Writes `frame` from the peer, for `fd` to read; false when full.
+        fn inject(&self, frame: &[u8]) -> bool {
+            nix::unistd::write(&self.peer, frame).is_ok()
+        }
+    }
+
+    impl Port for SeqFile {
+        fn kind(&self) -> &str {
+            "seq"
+        }
+        fn rx_fd(&self) -> BorrowedFd<'_> {
+            self.fd.as_fd()
+        }
+        fn recv(&mut self, _: &mut BatchBuf, _: usize, _: &mut Drops) -> io::Result<Recv> {
+            unreachable!("frames are moved without the outbox")
+        }
+        fn send(&mut self, _: &mut Outbox, _: &mut Dir, _: &mut Drops) -> io::Result<Sent> {
+            unreachable!("frames are moved without the outbox")
+        }
+        fn frame_file(&self) -> Option<&dyn FrameFile> {
+            Some(self)
+        }
+    }
+
+    impl FrameFile for SeqFile {
+        fn frame_fd(&self) -> BorrowedFd<'_> {
+            self.fd.as_fd()
+        }
+        fn write_failed(&self, e: io::Error, drops: &mut Drops) -> AfterWrite {
+            match e.kind() {
+                io::ErrorKind::WouldBlock => AfterWrite::Blocked,
+                _ => {
+                    drops.one("seq-error");
+                    AfterWrite::Dropped
+                }
+            }
+        }
+        fn read_failed(&self, e: io::Error, _first: bool) -> io::Result<AfterRead> {
+            match e.kind() {
+                io::ErrorKind::WouldBlock => Ok(AfterRead::Empty),
+                _ => Err(e),
+            }
+        }
+    }
+
+    /// Rings and a frame file: frames go from TX slots straight to the
+    /// file, and from the file straight into RX slots, without the outbox;
+    /// a full file leaves the frames in their slots (held) and a full RX
+    /// ring leaves them in the file, until there is room again; the GSO
+    /// packets are counted with the offload header.
+    #[test]
+    fn ring_and_frame_file() {
+        use crate::ring::tests::{fake, FakeKernel};
+        let geo = crate::Geometry::new(8, 4, 2048).unwrap();
+        let mut ring = fake(geo, true);
+        let opts = Options {
+            burst: 64,
+            batch: false,
+            vnet_hdr: true,
+        };
+        // A plain frame (gso_type 0) numbered `i`.
+        let plain = |i: u8, len: usize| {
+            let mut f = vec![0u8; len];
+            f[len - 1] = i;
+            f
+        };
+        let mut file = SeqFile::new();
+        let mut c = Counters::new("virtif", "seq");
+        let mut out = Outbox::new(0);
+        // A GSO packet (gso_type TCPV4) and two plain frames.
+        let mut gso = vec![0u8; 100];
+        gso[1] = 1;
+        for f in [&gso[..], &[0u8; 80], &[0u8; 81]] {
+            assert!(FakeKernel(&ring).xmit(f));
+        }
+        let r = forward(
+            &mut ring,
+            &mut file,
+            &mut out,
+            &opts,
+            64,
+            &mut c.ab,
+            &mut c.drops,
+        );
+        assert_eq!(r.unwrap(), None);
+        assert!(!out.waiting());
+        assert_eq!(file.drain(), vec![gso.clone(), vec![0; 80], vec![0; 81]]);
+        assert_eq!((c.ab.frames, c.ab.bytes, c.ab.gso), (3, 261, 1));
+        // Empty now: tx_wait set for the poll() to come.
+        assert_eq!(FakeKernel(&ring).word(68), 1);
+
+        // Fill the file's socket, then transmit: the frames stay in their
+        // slots, the direction waits for the file.
+        let big = [0u8; 2000];
+        let mut filled = 0;
+        while nix::unistd::write(&file.fd, &big).is_ok() {
+            filled += 1;
+        }
+        for i in 0..5u8 {
+            assert!(FakeKernel(&ring).xmit(&plain(i, 60)));
+        }
+        let r = forward(
+            &mut ring,
+            &mut file,
+            &mut out,
+            &opts,
+            64,
+            &mut c.ab,
+            &mut c.drops,
+        );
+        assert_eq!(r.unwrap(), None);
+        assert!(out.held && out.waiting() && out.is_empty());
+        assert_eq!(c.ab.frames, 3);
+        // Not sleeping on the TX ring meanwhile.
+        assert_eq!(FakeKernel(&ring).word(68), 0);
+        assert_eq!(file.drain().len(), filled);
+        // Writable again: on where it stopped, in order, none lost.
+        let r = resume(
+            &mut ring,
+            &mut file,
+            &mut out,
+            &opts,
+            64,
+            &mut c.ab,
+            &mut c.drops,
+        );
+        assert_eq!(r.unwrap(), None);
+        assert!(!out.waiting());
+        assert_eq!(
+            file.drain(),
+            (0..5u8).map(|i| plain(i, 60)).collect::<Vec<_>>()
+        );
+        assert_eq!((c.ab.frames, c.ab.gso), (8, 1));
+        assert_eq!(c.drops.total(), 0);
+
+        // From the file into a 4-slot RX ring: six frames, four go, the
+        // rest wait in the file.
+        let mut back = Outbox::new(0);
+        assert!(file.inject(&gso));
+        for i in 1..6u8 {
+            assert!(file.inject(&plain(i, 70)));
+        }
+        let r = forward(
+            &mut file,
+            &mut ring,
+            &mut back,
+            &opts,
+            64,
+            &mut c.ba,
+            &mut c.drops,
+        );
+        assert_eq!(r.unwrap(), None);
+        assert!(back.held);
+        assert_eq!((c.ba.frames, c.ba.gso), (4, 1));
+        let first = FakeKernel(&ring).take_rx();
+        assert_eq!(first.len(), 4);
+        assert_eq!(first[0], gso);
+        let r = resume(
+            &mut file,
+            &mut ring,
+            &mut back,
+            &opts,
+            64,
+            &mut c.ba,
+            &mut c.drops,
+        );
+        assert_eq!(r.unwrap(), None);
+        assert!(!back.waiting());
+        assert_eq!(
+            FakeKernel(&ring).take_rx(),
+            vec![plain(4, 70), plain(5, 70)]
+        );
+        assert_eq!(c.ba.frames, 6);
+        // Nothing more to read: a round that moves nothing.
+        let r = forward(
+            &mut file,
+            &mut ring,
+            &mut back,
+            &opts,
+            64,
+            &mut c.ba,
+            &mut c.drops,
+        );
+        assert_eq!(r.unwrap(), None);
+        assert!(!back.waiting());
+        // A frame one byte longer than a slot takes is lost and counted, one
+        // that just fits crosses.
+        let room = geo.frame_room();
+        assert!(file.inject(&plain(1, room + 1)) && file.inject(&plain(2, room)));
+        let r = forward(
+            &mut file,
+            &mut ring,
+            &mut back,
+            &opts,
+            64,
+            &mut c.ba,
+            &mut c.drops,
+        );
+        assert_eq!(r.unwrap(), None);
+        assert_eq!(c.drops.get(RING_TOO_LONG), 1);
+        assert_eq!(FakeKernel(&ring).take_rx(), vec![plain(2, room)]);
+        assert_eq!(c.ba.frames, 7);
     }
 
     #[test]

@@ -219,6 +219,42 @@ impl SlotFrame<'_> {
         self.copy_to(&mut v);
         v
     }
+
+    /// Writes it to `fd` with one `write(2)`, straight from the slot (no
+    /// copy of ours: a tap takes a frame per `write(2)`); returns what
+    /// `write(2)` returns.
+    pub fn write_to(&self, fd: BorrowedFd<'_>) -> io::Result<usize> {
+        self.map.write_to(self.off, self.len, fd)
+    }
+
+    /// Whether it is a GSO packet, for a frame that starts with the offload
+    /// header ([`crate::is_gso`]).
+    pub fn is_gso(&self) -> bool {
+        let mut hdr = [0u8; VNET_HDR_LEN];
+        if self.len < VNET_HDR_LEN {
+            return false;
+        }
+        self.map.read(self.off, &mut hdr);
+        crate::is_gso(&hdr)
+    }
+}
+
+/// What [`RingEndpoint::push_read`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pushed {
+    /// It pushed a frame of this many bytes; `gso`: with the offload header,
+    /// a GSO packet.
+    Frame {
+        /// Its length (offload header included).
+        len: usize,
+        /// It is a GSO packet.
+        gso: bool,
+    },
+    /// The file had a frame longer than a slot takes: it was lost (the
+    /// file cut it), nothing was pushed.
+    TooLong,
+    /// The ring is full: nothing was read.
+    Full,
 }
 
 /// What [`RingEndpoint::recv_with`] took.
@@ -468,6 +504,41 @@ impl RingEndpoint {
         self.word(off).store(frame.len() as u32, Ordering::Relaxed);
         self.rx_prod = self.rx_prod.wrapping_add(1);
         Ok(true)
+    }
+
+    /// Reads one frame from `fd` with one `read(2)` straight into the next RX
+    /// slot (no copy of ours: a tap hands over a frame per `read(2)`), without
+    /// publishing it yet ([`RingEndpoint::publish`]). The read is given the
+    /// slot's room and one byte more: a frame that reaches that byte did not
+    /// fit, and is lost (a tap cuts what does not fit, and says only how
+    /// much it copied): [`Pushed::TooLong`]. Errors of `read(2)` are returned
+    /// as they are, and end of file (0) as `UnexpectedEof`.
+    pub fn push_read(&mut self, fd: BorrowedFd<'_>) -> io::Result<Pushed> {
+        if self.room() == 0 {
+            return Ok(Pushed::Full);
+        }
+        let off = self.geo.rx_slot(self.rx_prod);
+        let room = self.geo.frame_room();
+        let len = self
+            .map
+            .read_from(off + SLOT_HDR_LEN, room, fd, &mut [0u8; 1])?;
+        if len == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        if len > room {
+            return Ok(Pushed::TooLong);
+        }
+        let gso = self.opts.vnet_hdr
+            && (SlotFrame {
+                map: &self.map,
+                off: off + SLOT_HDR_LEN,
+                len,
+            })
+            .is_gso();
+        self.word(off + 4).store(0, Ordering::Relaxed);
+        self.word(off).store(len as u32, Ordering::Relaxed);
+        self.rx_prod = self.rx_prod.wrapping_add(1);
+        Ok(Pushed::Frame { len, gso })
     }
 
     /// Publishes the frames pushed since the last call (stores `rx_prod`,

@@ -12,7 +12,12 @@
 # - --vnet-hdr --slot-size 2048 (checksum offload only): the same, no GSO
 #   packet either way;
 # - --ring-slots 8 (rings that fill up: the queue stops and is kicked) and
-#   --queues 2: a copy towards the tap, both queues' rings carry frames.
+#   --queues 2: a copy towards the tap, both queues' rings carry frames;
+# - --slot-size 2048 and a tap MTU of 4000: virtif-tap reads each frame of
+#   the tap straight into an RX slot; the three 3042-byte frames of a large
+#   ping are cut (the tap says how long they were) and dropped, counted as
+#   virtif-ring-too-long, and no part of them reaches the virtif; small
+#   frames still cross.
 . "${0%/*}/lib.sh"
 . "${0%/*}/user_lib.bash"
 
@@ -104,4 +109,28 @@ ring_round "--ring --vnet-hdr --slot-size 2048" 1 "to from" no --vnet-hdr --slot
 # Eight slots: the TX ring fills under the copy (STOPPED, kicks), the RX
 # ring too under the ACKs and the UDP flows. Two queues, a multiqueue tap.
 ring_round "--ring --ring-slots 8 --queues 2" 2 "to" - --ring-slots 8 --queues 2
+
+name="--ring --slot-size 2048, tap MTU 4000"
+ip -n ua link add vu type virtif || fail "$name: add vu"
+set_linkstr ua vu user
+ip -n ua addr add 10.12.0.1/24 dev vu || fail "$name: address on vu"
+ip -n ua link set vu up || fail "$name: vu up"
+tap_start ua vu ub tu 10.12.0.2/24 02:00:00:12:00:02 --ring --slot-size 2048
+ip -n ub link set tu mtu 4000 || fail "$name: tu mtu 4000"
+check "$name: ping" ip netns exec ua ping -c 2 -i 0.2 -W 5 10.12.0.2
+rx0=$(counter ua vu rx_packets)
+expect_fail "$name: ping of 3000 bytes from the tap side" \
+	ip netns exec ub ping -c 3 -i 0.2 -W 1 -s 3000 10.12.0.1
+check "$name: ping after" ip netns exec ua ping -c 2 -i 0.2 -W 5 10.12.0.2
+ustop "$TAP_PID" TERM || fail "$name: virtif-tap exit status $? on SIGTERM"
+sed 's/^/# /' "$UTMP/tap-vu.log"
+n=$(sed -n "s/.* virtif-ring-too-long \([0-9]\+\).*/\1/p" "$UTMP/tap-vu.log" | tail -n1)
+expect_eq "$name: virtif-tap virtif-ring-too-long" "${n:-?}" 3
+# Only the two echo replies of the ping after reached vu meanwhile.
+expect_eq "$name: vu rx_packets during the large ping" "$(($(counter ua vu rx_packets) - rx0))" 2
+for c in rx_dropped rx_length_errors; do
+	expect_eq "$name: vu $c" "$(counter ua vu $c)" 0
+done
+ip -n ua link del vu || fail "$name: del vu"
+subtest ok "user_tap_ring: $name"
 exit 0
