@@ -362,8 +362,20 @@ impl SkBuff {
     /// per-packet paths, where a call to a C helper is not free.
     #[inline]
     fn headlen(&self) -> u32 {
-        // SAFETY: The skb is valid and we own it; `data_len <= len` is the core's invariant.
-        unsafe { (*self.as_raw()).len - (*self.as_raw()).data_len }
+        // SAFETY: The skb is valid and we own it.
+        unsafe { Self::raw_headlen(self.as_raw()) }
+    }
+
+    /// `skb_headlen()` of a raw skb (such as one of a fragment list).
+    ///
+    /// # Safety
+    ///
+    /// `skb` must be valid, and its lengths not written concurrently.
+    #[inline]
+    unsafe fn raw_headlen(skb: *const bindings::sk_buff) -> u32 {
+        // SAFETY: `skb` is valid (the caller's promise); `data_len <= len` is the core's
+        // invariant.
+        unsafe { (*skb).len - (*skb).data_len }
     }
 
     /// Sets `skb->dev`, unless it is `dev` already.
@@ -518,8 +530,8 @@ impl SkBuff {
         f: &mut impl FnMut(&[u8]) -> Result,
         with_frag_list: bool,
     ) -> Result {
-        // SAFETY: `skb` is valid; `data_len <= len` is the core's invariant.
-        let headlen = unsafe { (*skb).len - (*skb).data_len } as usize;
+        // SAFETY: `skb` is valid and owned by the caller.
+        let headlen = unsafe { Self::raw_headlen(skb) } as usize;
         if headlen != 0 {
             // SAFETY: `skb->data` has `headlen` readable bytes that are not written concurrently.
             f(unsafe { core::slice::from_raw_parts((*skb).data, headlen) })?;

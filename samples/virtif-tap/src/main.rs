@@ -177,11 +177,7 @@ fn ring_geometry(args: &Args, virtif: &str) -> Result<Geometry> {
     };
     let slots = args
         .ring_slots
-        .unwrap_or(if slot == virtif::ring::MAX_SLOT {
-            64
-        } else {
-            256
-        });
+        .unwrap_or_else(|| Geometry::default_slots(slot));
     let geo = Geometry::new(slots, slots, slot).context("--ring")?;
     if geo.frame_room() < max_frame && !args.quiet {
         eprintln!(

@@ -160,7 +160,22 @@ impl Geometry {
     /// Whether the slots take TCP GSO packets (they are of [`MAX_SLOT`]
     /// bytes).
     pub fn takes_tcp_gso(&self) -> bool {
-        self.slot_size == MAX_SLOT
+        Self::slots_take_tcp_gso(self.slot_size)
+    }
+
+    fn slots_take_tcp_gso(slot_size: u32) -> bool {
+        slot_size == MAX_SLOT
+    }
+
+    /// The number of slots a ring of slots of `slot_size` bytes has unless
+    /// told otherwise: 64 of the slots that take TCP GSO packets (4 MiB per
+    /// ring), else 256.
+    pub fn default_slots(slot_size: u32) -> u32 {
+        if Self::slots_take_tcp_gso(slot_size) {
+            64
+        } else {
+            256
+        }
     }
 
     /// The offloads to attach with, with the offload header:
@@ -790,6 +805,11 @@ pub(crate) mod tests {
         assert_eq!(Geometry::slot_size_for(9018).unwrap(), 16384);
         assert_eq!(Geometry::slot_size_for(65528).unwrap(), 65536);
         assert!(Geometry::slot_size_for(crate::MAX_FRAME).is_err());
+        // 64 slots of 64 KiB (they take TCP GSO packets), else 256.
+        assert_eq!(Geometry::default_slots(MAX_SLOT), 64);
+        assert_eq!(Geometry::default_slots(16384), 256);
+        assert!(Geometry::new(64, 64, MAX_SLOT).unwrap().takes_tcp_gso());
+        assert!(!Geometry::new(256, 256, 16384).unwrap().takes_tcp_gso());
     }
 
     /// Frames through the TX ring, around it several times and across the
