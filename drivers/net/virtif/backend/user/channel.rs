@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 
 use super::ring::Ring;
-use super::shmem::Rings;
+use super::shmem::{Rings, SlotBits};
 use crate::rx;
 use crate::stats::{self, DropReason};
 use crate::vif::Virtif;
@@ -152,8 +152,13 @@ pub(super) struct Inner {
     pub(super) queue: u16,
     /// The queue was stopped because the ring filled up.
     pub(super) stopped: bool,
-    /// Shared-memory rings: the kernel's copy of `tx_prod`.
+    /// Shared-memory rings: the kernel's copy of `tx_prod` (the slots before it are published).
     pub(super) tx_prod: u32,
+    /// Shared-memory rings: the next TX slot to fill. The slots from `tx_prod` to here are being
+    /// filled, outside the lock, by the CPUs that reserved them.
+    pub(super) tx_resv: u32,
+    /// Shared-memory rings: which of those are filled.
+    pub(super) tx_filled: SlotBits,
 }
 
 impl Inner {
@@ -195,9 +200,9 @@ impl Channel {
     /// A channel for transmit queue `queue` of `dev`: with a ring of `tx_queue_len` packets, or
     /// with the shared-memory `rings`.
     pub(crate) fn new(dev: &TypedDevice<Virtif>, mode: Mode, queue: u16, rings: Option<Rings>) -> Result<Arc<Self>> {
-        let ring = match rings {
-            Some(_) => Ring::empty(),
-            None => Ring::with_capacity((dev.tx_queue_len() as usize).clamp(1, MAX_RING))?,
+        let (ring, tx_filled) = match &rings {
+            Some(r) => (Ring::empty(), SlotBits::new(r.tx_slots())?),
+            None => (Ring::with_capacity((dev.tx_queue_len() as usize).clamp(1, MAX_RING))?, SlotBits::empty()),
         };
         let dev = TrackedRef::new(dev, GFP_KERNEL);
         Arc::pin_init(
@@ -205,7 +210,16 @@ impl Channel {
                 mode,
                 rings,
                 inner <- new_spinlock_irq!(
-                    Inner { state: State::Attached, dev: Some(dev), ring, queue, stopped: false, tx_prod: 0 },
+                    Inner {
+                        state: State::Attached,
+                        dev: Some(dev),
+                        ring,
+                        queue,
+                        stopped: false,
+                        tx_prod: 0,
+                        tx_resv: 0,
+                        tx_filled,
+                    },
                     "virtif_user"
                 ),
                 wait <- new_poll_condvar!("virtif_user"),

@@ -6,8 +6,9 @@
 //!
 //! The process may write any byte of the mapping at any time, so nothing in it is trusted:
 //! - the kernel keeps its own copies of the indices it produces (`tx_prod` in the channel's
-//!   lock, `rx_cons` in the channel's `rx_cons` mutex) and only ever writes them out; the slot it writes or reads is always
-//!   its own index modulo the ring size, never an index read from the mapping;
+//!   lock, `rx_cons` in the channel's `rx_cons` mutex) and only ever writes them out; the slot
+//!   it writes or reads is always its own index modulo the ring size, never an index read from
+//!   the mapping;
 //! - the indices the process produces are read once per use and checked: a ring whose
 //!   `prod - cons` exceeds its size is taken as full (TX) or empty (RX), which stalls the
 //!   offending process's own traffic and nothing else;
@@ -24,6 +25,7 @@ use kernel::bindings::{
     virtif_ring_ctl, virtif_ring_slot, VIRTIF_RING_CTL_SIZE, VIRTIF_RING_MAX_MAP, VIRTIF_RING_MAX_SLOT,
     VIRTIF_RING_MAX_SLOTS, VIRTIF_RING_MIN_SLOT, VIRTIF_RING_NEED_KICK, VIRTIF_RING_STOPPED,
 };
+use kernel::alloc::KVVec;
 use kernel::mm::shared::SharedBuf;
 use kernel::mm::virt::VmaNew;
 use kernel::net::device::{TxResult, TypedDevice};
@@ -55,6 +57,66 @@ pub(crate) struct Rings {
     slot_size: usize,
 }
 
+/// One bit per slot of a ring, by index modulo the ring size: the TX slots that are filled but
+/// not yet published (`tx_filled` of the channel).
+pub(crate) struct SlotBits {
+    words: KVVec<u64>,
+    /// The ring size minus 1 (a power of 2 minus 1).
+    mask: u32,
+}
+
+impl SlotBits {
+    /// For a channel without rings.
+    pub(crate) const fn empty() -> Self {
+        Self { words: KVVec::new(), mask: 0 }
+    }
+
+    /// All clear, for a ring of `slots` slots (a power of 2).
+    pub(crate) fn new(slots: u32) -> Result<Self> {
+        let n = slots.div_ceil(64) as usize;
+        let mut words = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            words.push(0, GFP_KERNEL)?;
+        }
+        Ok(Self { words, mask: slots - 1 })
+    }
+
+    fn at(&self, index: u32) -> (usize, u64) {
+        let i = index & self.mask;
+        ((i / 64) as usize, 1u64 << (i % 64))
+    }
+
+    fn set(&mut self, index: u32) {
+        let (w, b) = self.at(index);
+        if let Some(word) = self.words.get_mut(w) {
+            *word |= b;
+        }
+    }
+
+    /// Clears the bit of `index` and returns whether it was set.
+    fn take(&mut self, index: u32) -> bool {
+        let (w, b) = self.at(index);
+        match self.words.get_mut(w) {
+            Some(word) if *word & b != 0 => {
+                *word &= !b;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Marks slot `index` filled, then moves `prod` (the first unpublished slot) past every
+    /// filled slot that follows it, up to `resv` (the first slot not reserved), clearing their
+    /// bits; returns the new `prod`. A slot is thus published only with all those before it.
+    fn fill(&mut self, index: u32, mut prod: u32, resv: u32) -> u32 {
+        self.set(index);
+        while prod != resv && self.take(prod) {
+            prod = prod.wrapping_add(1);
+        }
+        prod
+    }
+}
+
 fn pow2_in(v: u32, min: u32, max: u32) -> bool {
     v.is_power_of_two() && (min..=max).contains(&v)
 }
@@ -84,6 +146,11 @@ impl Rings {
         self.buf.map(vma)
     }
 
+    /// The number of slots of the TX ring.
+    pub(crate) fn tx_slots(&self) -> u32 {
+        self.tx_slots
+    }
+
     /// The largest frame a slot takes (offload header included).
     fn frame_room(&self) -> usize {
         self.slot_size - SLOT_HDR
@@ -98,8 +165,8 @@ impl Rings {
             + (self.tx_slots as usize + (index & (self.rx_slots - 1)) as usize) * self.slot_size
     }
 
-    /// Whether the TX ring has room after `prod`, given what the process has taken; a
-    /// nonsensical `tx_cons` counts as no room.
+    /// Whether the TX ring has room after `prod` (the next slot to fill), given what the process
+    /// has taken; a nonsensical `tx_cons` counts as no room.
     fn tx_room(&self, prod: u32, need_half: bool) -> bool {
         let Ok(cons) = self.buf.load_acquire(TX_CONS) else { return false };
         let used = prod.wrapping_sub(cons);
@@ -143,6 +210,12 @@ impl Channel {
     /// Transmit path, shared-memory rings: the frame is copied into the next TX slot and the
     /// packet freed at once. A full ring stops the queue (with a qdisc to hold packets and
     /// without `VIRTIF_F_TX_DROP`) and sets `VIRTIF_RING_STOPPED`, or drops.
+    ///
+    /// The slot is reserved under the channel's lock and filled outside it, with interrupts on
+    /// (a frame may be 64 KiB): the interface is `LLTX`, so other CPUs may reserve and fill
+    /// the next slots of the same ring meanwhile. A filled slot is published (`tx_prod`) once
+    /// every slot before it is filled too, so the process only ever sees whole frames, in the
+    /// order of their reservation.
     pub(crate) fn xmit_ring(&self, dev: &TypedDevice<Virtif>, mut skb: SkBuff, has_qdisc: bool) -> TxResult {
         let Some(r) = self.rings.as_ref() else {
             stats::drop_skb(dev, skb, DropReason::NotAttached);
@@ -165,57 +238,76 @@ impl Channel {
             stats::drop_skb(dev, skb, DropReason::SlotTooSmall);
             return TxResult::Ok;
         }
-        let mut inner = self.inner.lock();
-        if inner.state != State::Attached {
-            drop(inner);
-            stats::drop_skb(dev, skb, DropReason::NotAttached);
-            return TxResult::Ok;
-        }
-        let prod = inner.tx_prod;
-        if !r.tx_room(prod, false) {
-            let hold = !self.mode.tx_drop() && has_qdisc && skb.queue_mapping() == inner.queue;
-            if !hold {
+        let index = {
+            let mut inner = self.inner.lock();
+            if inner.state != State::Attached {
                 drop(inner);
-                stats::drop_skb(dev, skb, DropReason::QueueFull);
+                stats::drop_skb(dev, skb, DropReason::NotAttached);
                 return TxResult::Ok;
             }
-            inner.stopped = true;
-            r.set_tx_flags(VIRTIF_RING_STOPPED);
-            dev.stop_queue(inner.queue);
-            // Pairs with the process's barrier between advancing tx_cons and reading tx_flags:
-            // either it sees STOPPED and kicks, or we see its room now.
-            smp_mb(Full);
-            if !r.tx_room(prod, false) {
-                return TxResult::Busy(skb);
+            let next = inner.tx_resv;
+            if !r.tx_room(next, false) {
+                let hold = !self.mode.tx_drop() && has_qdisc && skb.queue_mapping() == inner.queue;
+                if !hold {
+                    drop(inner);
+                    stats::drop_skb(dev, skb, DropReason::QueueFull);
+                    return TxResult::Ok;
+                }
+                inner.stopped = true;
+                r.set_tx_flags(VIRTIF_RING_STOPPED);
+                dev.stop_queue(inner.queue);
+                // Pairs with the process's barrier between advancing tx_cons and reading
+                // tx_flags: either it sees STOPPED and kicks, or we see its room now.
+                smp_mb(Full);
+                if !r.tx_room(next, false) {
+                    return TxResult::Busy(skb);
+                }
+                inner.stopped = false;
+                r.set_tx_flags(0);
+                dev.wake_queue(inner.queue);
             }
-            inner.stopped = false;
-            r.set_tx_flags(0);
-            dev.wake_queue(inner.queue);
-        }
-        let off = r.tx_slot(prod);
-        let mut res = r.buf.store(off, len as u32).and_then(|()| r.buf.store(off + 4, 0));
-        if let Some(h) = &hdr {
-            res = res.and_then(|()| r.buf.write(off + SLOT_HDR, &h.to_bytes()));
-        }
-        res = res.and_then(|()| skb.copy_to_shared(&r.buf, off + SLOT_HDR + hlen));
-        if res.is_err() {
-            // Cannot happen: the slot is in the mapping and the frame fits it.
-            drop(inner);
+            inner.tx_resv = next.wrapping_add(1);
+            next
+        };
+        // The slot is ours: the process reads only published slots, and nobody else fills this
+        // one until the ring has come round, which needs it published and taken first.
+        let off = r.tx_slot(index);
+        let filled = r
+            .buf
+            .store(off + 4, 0)
+            .and_then(|()| match &hdr {
+                Some(h) => r.buf.write(off + SLOT_HDR, &h.to_bytes()),
+                None => Ok(()),
+            })
+            .and_then(|()| skb.copy_to_shared(&r.buf, off + SLOT_HDR + hlen));
+        // Cannot fail: the slot is in the mapping and the frame fits it. If it did, the slot is
+        // still published (the ring goes on), as an empty frame, which the process skips.
+        let _ = r.buf.store(off, if filled.is_ok() { len as u32 } else { 0 });
+        let published = {
+            let mut inner = self.inner.lock();
+            let (from, resv) = (inner.tx_prod, inner.tx_resv);
+            inner.tx_prod = inner.tx_filled.fill(index, from, resv);
+            if inner.tx_prod != from {
+                let _ = r.buf.store_release(TX_PROD, inner.tx_prod);
+            }
+            inner.tx_prod != from
+        };
+        if filled.is_err() {
             stats::drop_skb(dev, skb, DropReason::TxNoMemory);
-            return TxResult::Ok;
+        } else {
+            // Stamped once it is in the ring, not before: a packet handed back to the qdisc
+            // above comes here again and would be stamped twice.
+            skb.tx_timestamp();
+            dev.dstats_add_tx(skb.len());
+            skb.consume();
         }
-        inner.tx_prod = prod.wrapping_add(1);
-        let _ = r.buf.store_release(TX_PROD, inner.tx_prod);
-        drop(inner);
-        // Stamped once it is in the ring, not before: a packet handed back to the qdisc above
-        // comes here again and would be stamped twice.
-        skb.tx_timestamp();
-        dev.dstats_add_tx(skb.len());
-        skb.consume();
-        // Pairs with the process's barrier between setting tx_wait and reading tx_prod.
-        smp_mb(Full);
-        if r.buf.load(TX_WAIT).is_ok_and(|w| w != 0) {
-            self.wait.notify_all();
+        // Pairs with the process's barrier between setting tx_wait and reading tx_prod. Whoever
+        // published wakes the process; a slot published by another CPU is that CPU's to tell.
+        if published {
+            smp_mb(Full);
+            if r.buf.load(TX_WAIT).is_ok_and(|w| w != 0) {
+                self.wait.notify_all();
+            }
         }
         TxResult::Ok
     }
@@ -230,7 +322,7 @@ impl Channel {
         let dev = self.device()?;
         {
             let mut inner = self.inner.lock();
-            if inner.stopped && r.tx_room(inner.tx_prod, true) {
+            if inner.stopped && r.tx_room(inner.tx_resv, true) {
                 inner.stopped = false;
                 r.set_tx_flags(0);
                 dev.wake_queue(inner.queue);
@@ -350,5 +442,33 @@ impl WorkItem for Channel {
 
     fn run(this: Arc<Channel>) {
         this.rx_work();
+    }
+}
+
+#[kunit_tests(virtif_ring_publish)]
+mod tests {
+    use super::SlotBits;
+    use kernel::prelude::*;
+
+    /// Slots filled out of order are published in order, each with all those before it;
+    /// across the wrap of the ring and of the indices.
+    #[test]
+    fn in_order() -> Result {
+        let mut bits = SlotBits::new(4)?;
+        // Slots 0, 1, 2 reserved; 1 is filled first: nothing is published.
+        assert_eq!(bits.fill(1, 0, 3), 0);
+        assert_eq!(bits.fill(2, 0, 3), 0);
+        // 0 is filled: 0, 1 and 2 go together.
+        assert_eq!(bits.fill(0, 0, 3), 3);
+        // Slots 3, 4 (slot 0 again), 5 reserved; 5 then 3 filled: 3 is published, not 5.
+        assert_eq!(bits.fill(5, 3, 6), 3);
+        assert_eq!(bits.fill(3, 3, 6), 4);
+        assert_eq!(bits.fill(4, 4, 6), 6);
+        // Around the end of the indices.
+        let top = u32::MAX - 1;
+        assert_eq!(bits.fill(top.wrapping_add(2), top, top.wrapping_add(3)), top);
+        assert_eq!(bits.fill(top, top, top.wrapping_add(3)), top.wrapping_add(1));
+        assert_eq!(bits.fill(top.wrapping_add(1), top.wrapping_add(1), top.wrapping_add(3)), 1);
+        Ok(())
     }
 }
