@@ -295,8 +295,8 @@ pub mod mapping {
     //! Shared memory (`mmap(2)`/`munmap(2)`) and the access to it. [`Mapping`]
     //! hands out the 32-bit control words of the shared-memory rings as
     //! [`AtomicU32`] references and copies bytes in and out of it, itself or
-    //! by a `read(2)`/`write(2)` of a file, with bounds checks; everything else (the ring protocol, `virtif::ring`) is safe Rust
-    //! on top of it.
+    //! by a `read(2)`/`write(2)` of a file, with bounds checks; everything
+    //! else (the ring protocol, `virtif::ring`) is safe Rust on top of it.
 
     use std::io;
     use std::os::fd::{AsRawFd, BorrowedFd};

@@ -1482,6 +1482,22 @@ mod tests {
         };
         let mut file = SeqFile::new();
         let mut c = Counters::new("virtif", "seq");
+        // One round of the loop in a direction: `forward`, or `resume` once
+        // the receiving side is writable again.
+        macro_rules! step {
+            ($f:ident, $src:ident, $dst:ident, $out:ident, $dir:ident) => {
+                $f(
+                    &mut $src,
+                    &mut $dst,
+                    &mut $out,
+                    &opts,
+                    64,
+                    &mut c.$dir,
+                    &mut c.drops,
+                )
+                .unwrap()
+            };
+        }
         let mut out = Outbox::new(0);
         // A GSO packet (gso_type TCPV4) and two plain frames.
         let mut gso = vec![0u8; 100];
@@ -1489,16 +1505,7 @@ mod tests {
         for f in [&gso[..], &[0u8; 80], &[0u8; 81]] {
             assert!(FakeKernel(&ring).xmit(f));
         }
-        let r = forward(
-            &mut ring,
-            &mut file,
-            &mut out,
-            &opts,
-            64,
-            &mut c.ab,
-            &mut c.drops,
-        );
-        assert_eq!(r.unwrap(), None);
+        assert_eq!(step!(forward, ring, file, out, ab), None);
         assert!(!out.waiting());
         assert_eq!(file.drain(), vec![gso.clone(), vec![0; 80], vec![0; 81]]);
         assert_eq!((c.ab.frames, c.ab.bytes, c.ab.gso), (3, 261, 1));
@@ -1515,32 +1522,14 @@ mod tests {
         for i in 0..5u8 {
             assert!(FakeKernel(&ring).xmit(&plain(i, 60)));
         }
-        let r = forward(
-            &mut ring,
-            &mut file,
-            &mut out,
-            &opts,
-            64,
-            &mut c.ab,
-            &mut c.drops,
-        );
-        assert_eq!(r.unwrap(), None);
+        assert_eq!(step!(forward, ring, file, out, ab), None);
         assert!(out.held && out.waiting() && out.is_empty());
         assert_eq!(c.ab.frames, 3);
         // Not sleeping on the TX ring meanwhile.
         assert_eq!(FakeKernel(&ring).word(68), 0);
         assert_eq!(file.drain().len(), filled);
         // Writable again: on where it stopped, in order, none lost.
-        let r = resume(
-            &mut ring,
-            &mut file,
-            &mut out,
-            &opts,
-            64,
-            &mut c.ab,
-            &mut c.drops,
-        );
-        assert_eq!(r.unwrap(), None);
+        assert_eq!(step!(resume, ring, file, out, ab), None);
         assert!(!out.waiting());
         assert_eq!(
             file.drain(),
@@ -1556,31 +1545,13 @@ mod tests {
         for i in 1..6u8 {
             assert!(file.inject(&plain(i, 70)));
         }
-        let r = forward(
-            &mut file,
-            &mut ring,
-            &mut back,
-            &opts,
-            64,
-            &mut c.ba,
-            &mut c.drops,
-        );
-        assert_eq!(r.unwrap(), None);
+        assert_eq!(step!(forward, file, ring, back, ba), None);
         assert!(back.held);
         assert_eq!((c.ba.frames, c.ba.gso), (4, 1));
         let first = FakeKernel(&ring).take_rx();
         assert_eq!(first.len(), 4);
         assert_eq!(first[0], gso);
-        let r = resume(
-            &mut file,
-            &mut ring,
-            &mut back,
-            &opts,
-            64,
-            &mut c.ba,
-            &mut c.drops,
-        );
-        assert_eq!(r.unwrap(), None);
+        assert_eq!(step!(resume, file, ring, back, ba), None);
         assert!(!back.waiting());
         assert_eq!(
             FakeKernel(&ring).take_rx(),
@@ -1588,31 +1559,13 @@ mod tests {
         );
         assert_eq!(c.ba.frames, 6);
         // Nothing more to read: a round that moves nothing.
-        let r = forward(
-            &mut file,
-            &mut ring,
-            &mut back,
-            &opts,
-            64,
-            &mut c.ba,
-            &mut c.drops,
-        );
-        assert_eq!(r.unwrap(), None);
+        assert_eq!(step!(forward, file, ring, back, ba), None);
         assert!(!back.waiting());
         // A frame one byte longer than a slot takes is lost and counted, one
         // that just fits crosses.
         let room = geo.frame_room();
         assert!(file.inject(&plain(1, room + 1)) && file.inject(&plain(2, room)));
-        let r = forward(
-            &mut file,
-            &mut ring,
-            &mut back,
-            &opts,
-            64,
-            &mut c.ba,
-            &mut c.drops,
-        );
-        assert_eq!(r.unwrap(), None);
+        assert_eq!(step!(forward, file, ring, back, ba), None);
         assert_eq!(c.drops.get(RING_TOO_LONG), 1);
         assert_eq!(FakeKernel(&ring).take_rx(), vec![plain(2, room)]);
         assert_eq!(c.ba.frames, 7);

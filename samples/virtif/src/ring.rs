@@ -521,13 +521,13 @@ impl RingEndpoint {
         Ok(true)
     }
 
-    /// Reads one frame from `fd` with one `read(2)` straight into the next RX
-    /// slot (no copy of ours: a tap hands over a frame per `read(2)`), without
+    /// Reads one frame from `fd` with one `readv(2)` straight into the next RX
+    /// slot (no copy of ours: a tap hands over a frame per read), without
     /// publishing it yet ([`RingEndpoint::publish`]). The read is given the
     /// slot's room and one byte more: a frame that reaches that byte did not
     /// fit, and is lost (a tap cuts what does not fit, and says only how
-    /// much it copied): [`Pushed::TooLong`]. Errors of `read(2)` are returned
-    /// as they are, and end of file (0) as `UnexpectedEof`.
+    /// much it copied): [`Pushed::TooLong`]. Errors of `readv(2)` are
+    /// returned as they are, and end of file (0) as `UnexpectedEof`.
     pub fn push_read(&mut self, fd: BorrowedFd<'_>) -> io::Result<Pushed> {
         if self.room() == 0 {
             return Ok(Pushed::Full);
