@@ -463,6 +463,9 @@ def part_tx_wait():
 
 
 def part_tx_parallel():
+    if len(os.sched_getaffinity(0)) < 2:
+        fail("TX parallel: needs 2 CPUs (user_ring.sh says '# cpus: 2'), has %d"
+             % len(os.sched_getaffinity(0)))
     # Jumbo frames, so that a slot takes a while to fill.
     n, size = 800, 8000
     subprocess.run(["tc", "qdisc", "replace", "dev", IF, "root", "noqueue"], check=True)
@@ -487,7 +490,14 @@ def part_tx_parallel():
     pads = {who: bytes((who * 61 + k) & 0xFF for k in range(size)) for who in (0, 1)}
     got = {0: [], 1: []}
     deadline = time.monotonic() + 120
+    live = set(pids)
     while len(got[0]) + len(got[1]) < 2 * n:
+        for pid in list(live):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                live.discard(pid)
+                if status != 0:
+                    fail("TX parallel: a sender failed (status %d)" % status)
         if time.monotonic() > deadline:
             fail("TX parallel: %d and %d frames after 120 s" % (len(got[0]), len(got[1])))
         # Every published slot holds one of our frames: nothing else goes out
@@ -508,7 +518,7 @@ def part_tx_parallel():
             if p[8:] != pads[who]:
                 fail("TX parallel: frame %d of sender %d is not whole" % (seq, who))
             got[who].append(seq)
-    for pid in pids:
+    for pid in live:
         if os.waitpid(pid, 0)[1] != 0:
             fail("TX parallel: a sender failed")
     for who in (0, 1):

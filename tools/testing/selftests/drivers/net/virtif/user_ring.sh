@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# cpus: 2 (TX parallel: a sender on each CPU)
 # Shared-memory rings (VIRTIF_ATTACH_RING, VIRTIF_KICK): attach and mmap
 # validation; frames both ways through the rings; a full TX ring stops the
 # queue without loss; tx_wait and poll; NEED_KICK; bad slots, lengths and
