@@ -418,24 +418,38 @@ pub fn run<A: Port, B: Port, S: Stop + ?Sized>(
             ..
         } = &mut *c;
         // a -> b
+        let mut lane = Lane {
+            out: &mut ab,
+            done: dab,
+            drops,
+            opts,
+            burst,
+        };
         if !rev[1].is_empty() {
-            if let Some(gone) = resume(a, b, &mut ab, opts, burst, dab, drops)? {
+            if let Some(gone) = resume(a, b, &mut lane)? {
                 return Ok(Exit::Gone(gone));
             }
         }
-        if !rev[0].is_empty() && !ab.waiting() {
-            if let Some(gone) = forward(a, b, &mut ab, opts, burst, dab, drops)? {
+        if !rev[0].is_empty() && !lane.out.waiting() {
+            if let Some(gone) = forward(a, b, &mut lane)? {
                 return Ok(Exit::Gone(gone));
             }
         }
         // b -> a
+        let mut lane = Lane {
+            out: &mut ba,
+            done: dba,
+            drops: lane.drops,
+            opts,
+            burst,
+        };
         if !rev[3].is_empty() {
-            if let Some(gone) = resume(b, a, &mut ba, opts, burst, dba, drops)? {
+            if let Some(gone) = resume(b, a, &mut lane)? {
                 return Ok(Exit::Gone(gone));
             }
         }
-        if !rev[2].is_empty() && !ba.waiting() {
-            if let Some(gone) = forward(b, a, &mut ba, opts, burst, dba, drops)? {
+        if !rev[2].is_empty() && !lane.out.waiting() {
+            if let Some(gone) = forward(b, a, &mut lane)? {
                 return Ok(Exit::Gone(gone));
             }
         }
@@ -482,41 +496,43 @@ fn flush<P: Port>(
     }
 }
 
+/// One direction of a loop, as the functions that move its frames see it:
+/// its outbox and counters, and the loop's options, burst and drop counters.
+struct Lane<'a> {
+    out: &'a mut Outbox,
+    done: &'a mut Dir,
+    drops: &'a mut Drops,
+    opts: &'a Options,
+    burst: usize,
+}
+
 /// Goes on where `dst` blocked, now that it is writable: sends what the
 /// outbox holds, or moves the frames held in `src` ([`Outbox::held`]).
 fn resume<S: Port, D: Port>(
     src: &mut S,
     dst: &mut D,
-    out: &mut Outbox,
-    opts: &Options,
-    burst: usize,
-    done: &mut Dir,
-    drops: &mut Drops,
+    lane: &mut Lane<'_>,
 ) -> io::Result<Option<String>> {
-    if out.held {
-        out.held = false;
-        return forward(src, dst, out, opts, burst, done, drops);
+    if lane.out.held {
+        lane.out.held = false;
+        return forward(src, dst, lane);
     }
-    flush(dst, out, done, drops)
+    flush(dst, lane.out, lane.done, lane.drops)
 }
 
 /// Moves up to `burst` frames between `src` and `dst` without the outbox,
 /// if one of them has slots and the other is a [`FrameFile`]; `None`
-/// otherwise. Marks `out` [`Outbox::held`] when `dst` blocked.
+/// otherwise. Marks the outbox [`Outbox::held`] when `dst` blocked.
 fn forward_direct<S: Port, D: Port>(
     src: &mut S,
     dst: &mut D,
-    out: &mut Outbox,
-    opts: &Options,
-    burst: usize,
-    done: &mut Dir,
-    drops: &mut Drops,
+    lane: &mut Lane<'_>,
 ) -> Option<io::Result<Option<String>>> {
-    let vnet = opts.vnet_hdr;
+    let (vnet, burst) = (lane.opts.vnet_hdr, lane.burst);
     let sent = if let Some(f) = dst.frame_file() {
-        src.send_to_file(f, burst, vnet, done, drops)
+        src.send_to_file(f, burst, vnet, lane.done, lane.drops)
     } else if let Some(f) = src.frame_file() {
-        dst.recv_from_file(f, burst, vnet, done, drops)
+        dst.recv_from_file(f, burst, vnet, lane.done, lane.drops)
     } else {
         None
     };
@@ -528,7 +544,7 @@ fn forward_direct<S: Port, D: Port>(
     Some(Ok(match sent {
         Sent::Done => None,
         Sent::Blocked => {
-            out.held = true;
+            lane.out.held = true;
             None
         }
         Sent::Gone(why) => Some(why),
@@ -538,22 +554,25 @@ fn forward_direct<S: Port, D: Port>(
 /// Reads frames from `src` and sends them to `dst`, without the outbox when
 /// [`forward_direct`] can (a ring and a tap); otherwise in batch mode up to
 /// `burst` at once, otherwise one by one. Stops early when `dst` blocks
-/// (the frames stay in `out`). With the offload header, counts the GSO
-/// packets read in `done`.
+/// (the frames stay in the outbox). With the offload header, counts the GSO
+/// packets read.
 fn forward<S: Port, D: Port>(
     src: &mut S,
     dst: &mut D,
-    out: &mut Outbox,
-    opts: &Options,
-    burst: usize,
-    done: &mut Dir,
-    drops: &mut Drops,
+    lane: &mut Lane<'_>,
 ) -> io::Result<Option<String>> {
-    out.clear();
-    if let Some(r) = forward_direct(src, dst, out, opts, burst, done, drops) {
+    lane.out.clear();
+    if let Some(r) = forward_direct(src, dst, lane) {
         return r;
     }
-    let (rounds, per_round) = if opts.batch { (1, burst) } else { (burst, 1) };
+    let Lane {
+        out,
+        done,
+        drops,
+        opts,
+        burst,
+    } = lane;
+    let (rounds, per_round) = if opts.batch { (1, *burst) } else { (*burst, 1) };
     for _ in 0..rounds {
         out.clear();
         match src.recv(&mut out.buf, per_round, drops)? {
@@ -1117,6 +1136,19 @@ mod tests {
     use super::*;
     use std::collections::VecDeque;
 
+    /// The [`Lane`] of direction `$c.$dir` of a test's loop.
+    macro_rules! lane {
+        ($out:ident, $c:ident . $dir:tt, $opts:ident, $burst:expr) => {
+            &mut Lane {
+                out: &mut $out,
+                done: &mut $c.$dir,
+                drops: &mut $c.drops,
+                opts: &$opts,
+                burst: $burst,
+            }
+        };
+    }
+
     /// A scripted port: frames to read, and a budget of sends before it
     /// blocks.
     struct Script {
@@ -1201,7 +1233,7 @@ mod tests {
                 rx: a.rx.clone(),
                 ..script("a", 0)
             };
-            forward(&mut a, &mut b, &mut out, &opts, 8, &mut c.ab, &mut c.drops).unwrap();
+            forward(&mut a, &mut b, lane!(out, c.ab, opts, 8)).unwrap();
             assert_eq!((c.ab.frames, c.ab.gso), (3, if vnet_hdr { 2 } else { 0 }));
         }
     }
@@ -1290,7 +1322,7 @@ mod tests {
             b.room = 3;
             let mut c = Counters::new("a", "b");
             let mut out = Outbox::new(0);
-            let r = forward(&mut a, &mut b, &mut out, &opts, 4, &mut c.ab, &mut c.drops).unwrap();
+            let r = forward(&mut a, &mut b, lane!(out, c.ab, opts, 4)).unwrap();
             assert_eq!(r, None);
             assert_eq!(b.tx.len(), 3);
             // One frame waits (single-frame mode), or one of the burst of 4.
@@ -1302,7 +1334,7 @@ mod tests {
             flush(&mut b, &mut out, &mut c.ab, &mut c.drops).unwrap();
             assert!(out.is_empty());
             while !a.rx.is_empty() {
-                forward(&mut a, &mut b, &mut out, &opts, 4, &mut c.ab, &mut c.drops).unwrap();
+                forward(&mut a, &mut b, lane!(out, c.ab, opts, 4)).unwrap();
             }
             assert_eq!(b.tx, (0..10).map(|i| vec![i as u8; 60]).collect::<Vec<_>>());
             assert_eq!((c.ab.frames, c.ab.bytes), (10, 600));
@@ -1328,47 +1360,20 @@ mod tests {
         let mut b = script("b", 6);
         let mut c = Counters::new("virtif", "b");
         let mut out = Outbox::new(0);
-        forward(
-            &mut ring,
-            &mut b,
-            &mut out,
-            &opts,
-            64,
-            &mut c.ab,
-            &mut c.drops,
-        )
-        .unwrap();
+        forward(&mut ring, &mut b, lane!(out, c.ab, opts, 64)).unwrap();
         assert_eq!(b.tx, (0..3u8).map(|i| vec![i; 60]).collect::<Vec<_>>());
         // Empty now: tx_wait set for the poll() to come.
         assert_eq!(FakeKernel(&ring).word(68), 1);
         // The same when the burst ends exactly as the ring empties.
         assert!(FakeKernel(&ring).xmit(&[7; 60]) && FakeKernel(&ring).xmit(&[8; 60]));
         let two = Options { burst: 2, ..opts };
-        forward(
-            &mut ring,
-            &mut b,
-            &mut out,
-            &two,
-            2,
-            &mut c.ab,
-            &mut c.drops,
-        )
-        .unwrap();
+        forward(&mut ring, &mut b, lane!(out, c.ab, two, 2)).unwrap();
         assert_eq!(b.tx.len(), 5);
         assert_eq!(FakeKernel(&ring).word(68), 1);
         b.tx.clear();
         // Six frames towards a 4-slot RX ring: four go, two wait.
         let mut out = Outbox::new(0);
-        forward(
-            &mut b,
-            &mut ring,
-            &mut out,
-            &opts,
-            64,
-            &mut c.ba,
-            &mut c.drops,
-        )
-        .unwrap();
+        forward(&mut b, &mut ring, lane!(out, c.ba, opts, 64)).unwrap();
         assert!(!out.is_empty());
         assert_eq!(c.ba.frames, 4);
         assert_eq!(FakeKernel(&ring).take_rx().len(), 4);
@@ -1486,16 +1491,7 @@ mod tests {
         // the receiving side is writable again.
         macro_rules! step {
             ($f:ident, $src:ident, $dst:ident, $out:ident, $dir:ident) => {
-                $f(
-                    &mut $src,
-                    &mut $dst,
-                    &mut $out,
-                    &opts,
-                    64,
-                    &mut c.$dir,
-                    &mut c.drops,
-                )
-                .unwrap()
+                $f(&mut $src, &mut $dst, lane!($out, c.$dir, opts, 64)).unwrap()
             };
         }
         let mut out = Outbox::new(0);
