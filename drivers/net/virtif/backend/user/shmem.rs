@@ -280,8 +280,10 @@ impl Channel {
                 None => Ok(()),
             })
             .and_then(|()| skb.copy_to_shared(&r.buf, off + SLOT_HDR + hlen));
-        // Cannot fail: the slot is in the mapping and the frame fits it. If it did, the slot is
-        // still published (the ring goes on), as an empty frame, which the process skips.
+        // Cannot fail: the slot is in the mapping and the frame fits it. If it did, the slot
+        // would still be published (later slots may be filled already, and the ring must go on),
+        // with length 0: the process would get an empty frame, which it cannot use (a tap
+        // refuses it), and the packet is counted as dropped.
         let _ = r.buf.store(off, if filled.is_ok() { len as u32 } else { 0 });
         let published = {
             let mut inner = self.inner.lock();
