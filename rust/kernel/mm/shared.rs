@@ -22,12 +22,13 @@ use crate::{
 };
 use core::ptr::NonNull;
 
-/// A zeroed, page-aligned kernel buffer that a process may map (`vmalloc_user()`).
+/// A zeroed, page-aligned kernel buffer that a process may map (`vmalloc_user()`), charged to
+/// the memory cgroup of the task that allocated it.
 ///
 /// # Invariants
 ///
-/// `ptr` points to a `vmalloc_user()` allocation of `len` bytes (a multiple of `PAGE_SIZE`)
-/// that is owned by this object and freed when it is dropped.
+/// `ptr` points to a `vmalloc_user()`-like allocation (`VM_USERMAP`) of `len` bytes (a multiple
+/// of `PAGE_SIZE`) that is owned by this object and freed when it is dropped.
 pub struct SharedBuf {
     ptr: NonNull<u8>,
     len: usize,
@@ -41,15 +42,20 @@ unsafe impl Sync for SharedBuf {}
 
 impl SharedBuf {
     /// Allocates a zeroed buffer of `len` bytes, rounded up to whole pages.
+    ///
+    /// The memory is charged to the current task's memory cgroup (`__GFP_ACCOUNT`), like the
+    /// mmapable maps of BPF: a process that asks for a buffer to map pays for it. Past the
+    /// cgroup's limit (or without memory) this fails with `ENOMEM`, without waking the OOM
+    /// killer or warning.
     pub fn new(len: usize) -> Result<Self> {
         let len = len.checked_next_multiple_of(PAGE_SIZE).ok_or(ENOMEM)?;
         if len == 0 {
             return Err(EINVAL);
         }
         // SAFETY: Plain allocation.
-        let ptr = unsafe { bindings::vmalloc_user_noprof(len as _) };
+        let ptr = unsafe { bindings::vmalloc_user_account(len as _) };
         let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(ENOMEM)?;
-        // INVARIANT: A new `vmalloc_user()` allocation of `len` bytes.
+        // INVARIANT: A new `VM_USERMAP` vmalloc allocation of `len` bytes.
         Ok(Self { ptr, len })
     }
 
@@ -71,9 +77,9 @@ impl SharedBuf {
         if vma.end() - vma.start() != self.len || pgoff != 0 {
             return Err(EINVAL);
         }
-        // SAFETY: `vma` is being set up, with the mmap lock held; the buffer comes from
-        // `vmalloc_user()` and is `len` bytes, which the VMA covers exactly. The pages are
-        // inserted with references of their own, so they outlive the buffer if the mapping does.
+        // SAFETY: `vma` is being set up, with the mmap lock held; the buffer is a `VM_USERMAP`
+        // vmalloc allocation of `len` bytes, which the VMA covers exactly. The pages are inserted
+        // with references of their own, so they outlive the buffer if the mapping does.
         to_result(unsafe { bindings::remap_vmalloc_range(vma.as_ptr(), self.ptr.as_ptr().cast(), 0) })
     }
 
@@ -144,8 +150,8 @@ impl SharedBuf {
 
 impl Drop for SharedBuf {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant the buffer came from `vmalloc_user()` and is ours;
-        // mappings of it hold references to its pages, which stay until they are unmapped.
+        // SAFETY: By the type invariant the buffer is a vmalloc allocation, and ours; mappings
+        // of it hold references to its pages, which stay until they are unmapped.
         unsafe { bindings::vfree(self.ptr.as_ptr().cast()) };
     }
 }

@@ -312,8 +312,10 @@ impl RingEndpoint {
     /// rings are batches); with `opts.vnet_hdr` the offloads are
     /// [`Geometry::offloads`]. Always non-blocking: the rings
     /// are polled, not read. The kernel's errors are those of
-    /// [`Endpoint::attach`](crate::Endpoint::attach), and `EINVAL` for a
-    /// geometry it refuses, or rings beside files without them.
+    /// [`Endpoint::attach`](crate::Endpoint::attach), `EINVAL` for a
+    /// geometry it refuses, or rings beside files without them, and
+    /// `ENOMEM` without memory for the rings, which are charged to the
+    /// process's memory cgroup (past its `memory.max` too).
     pub fn attach(ifname: &str, opts: Options, geo: Geometry) -> io::Result<RingEndpoint> {
         Self::attach_device(Path::new(DEVICE), ifname, opts, geo)
     }
