@@ -423,7 +423,6 @@ pub fn run<A: Port, B: Port, S: Stop + ?Sized>(
             done: dab,
             drops,
             opts,
-            burst,
         };
         if !rev[1].is_empty() {
             if let Some(gone) = resume(a, b, &mut lane)? {
@@ -441,7 +440,6 @@ pub fn run<A: Port, B: Port, S: Stop + ?Sized>(
             done: dba,
             drops: lane.drops,
             opts,
-            burst,
         };
         if !rev[3].is_empty() {
             if let Some(gone) = resume(b, a, &mut lane)? {
@@ -497,13 +495,19 @@ fn flush<P: Port>(
 }
 
 /// One direction of a loop, as the functions that move its frames see it:
-/// its outbox and counters, and the loop's options, burst and drop counters.
+/// its outbox and counters, and the loop's options and drop counters.
 struct Lane<'a> {
     out: &'a mut Outbox,
     done: &'a mut Dir,
     drops: &'a mut Drops,
     opts: &'a Options,
-    burst: usize,
+}
+
+impl Lane<'_> {
+    /// Frames moved per wake-up at most (at least one).
+    fn burst(&self) -> usize {
+        self.opts.burst.max(1)
+    }
 }
 
 /// Goes on where `dst` blocked, now that it is writable: sends what the
@@ -528,7 +532,7 @@ fn forward_direct<S: Port, D: Port>(
     dst: &mut D,
     lane: &mut Lane<'_>,
 ) -> Option<io::Result<Option<String>>> {
-    let (vnet, burst) = (lane.opts.vnet_hdr, lane.burst);
+    let (vnet, burst) = (lane.opts.vnet_hdr, lane.burst());
     let sent = if let Some(f) = dst.frame_file() {
         src.send_to_file(f, burst, vnet, lane.done, lane.drops)
     } else if let Some(f) = src.frame_file() {
@@ -565,14 +569,14 @@ fn forward<S: Port, D: Port>(
     if let Some(r) = forward_direct(src, dst, lane) {
         return r;
     }
+    let burst = lane.burst();
     let Lane {
         out,
         done,
         drops,
         opts,
-        burst,
     } = lane;
-    let (rounds, per_round) = if opts.batch { (1, *burst) } else { (*burst, 1) };
+    let (rounds, per_round) = if opts.batch { (1, burst) } else { (burst, 1) };
     for _ in 0..rounds {
         out.clear();
         match src.recv(&mut out.buf, per_round, drops)? {
@@ -1138,13 +1142,12 @@ mod tests {
 
     /// The [`Lane`] of direction `$c.$dir` of a test's loop.
     macro_rules! lane {
-        ($out:ident, $c:ident . $dir:tt, $opts:ident, $burst:expr) => {
+        ($out:ident, $c:ident . $dir:tt, $opts:ident) => {
             &mut Lane {
                 out: &mut $out,
                 done: &mut $c.$dir,
                 drops: &mut $c.drops,
                 opts: &$opts,
-                burst: $burst,
             }
         };
     }
@@ -1233,7 +1236,7 @@ mod tests {
                 rx: a.rx.clone(),
                 ..script("a", 0)
             };
-            forward(&mut a, &mut b, lane!(out, c.ab, opts, 8)).unwrap();
+            forward(&mut a, &mut b, lane!(out, c.ab, opts)).unwrap();
             assert_eq!((c.ab.frames, c.ab.gso), (3, if vnet_hdr { 2 } else { 0 }));
         }
     }
@@ -1322,7 +1325,7 @@ mod tests {
             b.room = 3;
             let mut c = Counters::new("a", "b");
             let mut out = Outbox::new(0);
-            let r = forward(&mut a, &mut b, lane!(out, c.ab, opts, 4)).unwrap();
+            let r = forward(&mut a, &mut b, lane!(out, c.ab, opts)).unwrap();
             assert_eq!(r, None);
             assert_eq!(b.tx.len(), 3);
             // One frame waits (single-frame mode), or one of the burst of 4.
@@ -1334,7 +1337,7 @@ mod tests {
             flush(&mut b, &mut out, &mut c.ab, &mut c.drops).unwrap();
             assert!(out.is_empty());
             while !a.rx.is_empty() {
-                forward(&mut a, &mut b, lane!(out, c.ab, opts, 4)).unwrap();
+                forward(&mut a, &mut b, lane!(out, c.ab, opts)).unwrap();
             }
             assert_eq!(b.tx, (0..10).map(|i| vec![i as u8; 60]).collect::<Vec<_>>());
             assert_eq!((c.ab.frames, c.ab.bytes), (10, 600));
@@ -1360,20 +1363,20 @@ mod tests {
         let mut b = script("b", 6);
         let mut c = Counters::new("virtif", "b");
         let mut out = Outbox::new(0);
-        forward(&mut ring, &mut b, lane!(out, c.ab, opts, 64)).unwrap();
+        forward(&mut ring, &mut b, lane!(out, c.ab, opts)).unwrap();
         assert_eq!(b.tx, (0..3u8).map(|i| vec![i; 60]).collect::<Vec<_>>());
         // Empty now: tx_wait set for the poll() to come.
         assert_eq!(FakeKernel(&ring).word(68), 1);
         // The same when the burst ends exactly as the ring empties.
         assert!(FakeKernel(&ring).xmit(&[7; 60]) && FakeKernel(&ring).xmit(&[8; 60]));
         let two = Options { burst: 2, ..opts };
-        forward(&mut ring, &mut b, lane!(out, c.ab, two, 2)).unwrap();
+        forward(&mut ring, &mut b, lane!(out, c.ab, two)).unwrap();
         assert_eq!(b.tx.len(), 5);
         assert_eq!(FakeKernel(&ring).word(68), 1);
         b.tx.clear();
         // Six frames towards a 4-slot RX ring: four go, two wait.
         let mut out = Outbox::new(0);
-        forward(&mut b, &mut ring, lane!(out, c.ba, opts, 64)).unwrap();
+        forward(&mut b, &mut ring, lane!(out, c.ba, opts)).unwrap();
         assert!(!out.is_empty());
         assert_eq!(c.ba.frames, 4);
         assert_eq!(FakeKernel(&ring).take_rx().len(), 4);
@@ -1491,7 +1494,7 @@ mod tests {
         // the receiving side is writable again.
         macro_rules! step {
             ($f:ident, $src:ident, $dst:ident, $out:ident, $dir:ident) => {
-                $f(&mut $src, &mut $dst, lane!($out, c.$dir, opts, 64)).unwrap()
+                $f(&mut $src, &mut $dst, lane!($out, c.$dir, opts)).unwrap()
             };
         }
         let mut out = Outbox::new(0);
