@@ -81,7 +81,9 @@ fn unpublish(dev: &TypedDevice<Virtif>) -> Unpublished {
     let theirs = peer.and_then(|peer| {
         let ours_too = {
             let guard = rcu::read_lock();
-            peer.data().backend(&guard).is_some_and(|b| b.peer().is_some_and(|p| **p == **dev))
+            peer.data()
+                .backend(&guard)
+                .is_some_and(|b| b.peer().is_some_and(|p| **p == **dev))
         };
         if !ours_too {
             return None;
@@ -106,14 +108,20 @@ pub(crate) fn publish(dev: &TypedDevice<Virtif>, _rtnl: &Rtnl, setup: Setup) {
         // since. Should it have a backend all the same, it is retired, never dropped unseen.
         let old = unpublish(&peer);
         if let Some(stale) = peer.data().swap_backend(Some(slot)) {
-            pr_warn!("virtif: {}: replaced a backend published meanwhile\n", peer.name().as_c_str());
+            pr_warn!(
+                "virtif: {}: replaced a backend published meanwhile\n",
+                peer.name().as_c_str()
+            );
             drop(stale);
         }
         refresh_carriers(&peer, is_up(&peer));
         old
     });
     if let Some(stale) = dev.data().swap_backend(Some(setup.ours)) {
-        pr_warn!("virtif: {}: replaced a backend published meanwhile\n", dev.name().as_c_str());
+        pr_warn!(
+            "virtif: {}: replaced a backend published meanwhile\n",
+            dev.name().as_c_str()
+        );
         drop(stale);
     }
     refresh_carriers(dev, is_up(dev));
@@ -124,10 +132,21 @@ pub(crate) fn publish(dev: &TypedDevice<Virtif>, _rtnl: &Rtnl, setup: Setup) {
 /// Sets the linkstr of `dev`: parses it, creates the new backend (`VIFHYPER_CREATE`) and
 /// replaces the old one. Refused with `EBUSY` while the interface is up; nothing changes on
 /// any error.
-pub(crate) fn set_linkstr(dev: &TypedDevice<Virtif>, rtnl: &Rtnl, text: &[u8], extack: &ExtAck<'_>) -> Result {
+pub(crate) fn set_linkstr(
+    dev: &TypedDevice<Virtif>,
+    rtnl: &Rtnl,
+    text: &[u8],
+    extack: &ExtAck<'_>,
+) -> Result {
     let spec = linkstr::parse(text).map_err(|e| fail(extack, e))?;
     if is_up(dev) {
-        return Err(fail(extack, err(EBUSY, c"virtif: cannot change the linkstr while the interface is up")));
+        return Err(fail(
+            extack,
+            err(
+                EBUSY,
+                c"virtif: cannot change the linkstr while the interface is up",
+            ),
+        ));
     }
     let setup = backend::create(dev, rtnl, &spec).map_err(|e| fail(extack, e))?;
     publish(dev, rtnl, setup);
@@ -140,7 +159,11 @@ pub(crate) fn set_linkstr(dev: &TypedDevice<Virtif>, rtnl: &Rtnl, text: &[u8], e
 pub(crate) fn dellink(dev: &TypedDevice<Virtif>, rtnl: &Rtnl, list: &mut UnregisterList<'_>) {
     let taken = {
         let guard = rcu::read_lock();
-        dev.data().backend(&guard).filter(|b| b.takes_peer()).and_then(|b| b.peer()).map(ARef::from)
+        dev.data()
+            .backend(&guard)
+            .filter(|b| b.takes_peer())
+            .and_then(|b| b.peer())
+            .map(ARef::from)
     };
     let [ours, theirs] = unpublish(dev);
     // The peer goes too if it was still joined to this interface (`theirs`: its backend).

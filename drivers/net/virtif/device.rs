@@ -44,7 +44,10 @@ impl DeviceOps for Virtif {
     const PCPU_STATS: PcpuStats = PcpuStats::Dstats;
     const ETHTOOL_STATS: &'static [&'static CStr] = NAMES;
     const SYSFS_GROUP: &'static CStr = c"virtif";
-    const SYSFS_ATTRIBUTES: &'static [Attribute] = &[Attribute { name: c"linkstr", mode: 0o644 }];
+    const SYSFS_ATTRIBUTES: &'static [Attribute] = &[Attribute {
+        name: c"linkstr",
+        mode: 0o644,
+    }];
 
     fn setup(dev: &mut Unregistered<'_, Self>) {
         dev.random_mac_addr();
@@ -97,7 +100,10 @@ impl DeviceOps for Virtif {
             return features;
         }
         let guard = rcu::read_lock();
-        let taken = dev.data().backend(&guard).map_or(Features::empty(), |b| b.offloads(skb));
+        let taken = dev
+            .data()
+            .backend(&guard)
+            .map_or(Features::empty(), |b| b.offloads(skb));
         features - (Features::GSO_SOFTWARE - taken)
     }
 

@@ -134,7 +134,10 @@ mod tests {
 
     #[test]
     fn secondary_unicast_passes() {
-        assert_eq!(filter(false, false).verdict(&OWN, &SECONDARY), Verdict::Accept);
+        assert_eq!(
+            filter(false, false).verdict(&OWN, &SECONDARY),
+            Verdict::Accept
+        );
         assert_eq!(
             RxFilter::new().verdict(&OWN, &SECONDARY),
             Verdict::Drop(DropReason::ForeignUnicast)
@@ -154,7 +157,13 @@ mod tests {
 
     #[test]
     fn allmulti_and_promisc_accept_any_multicast() {
-        assert_eq!(filter(false, true).verdict(&OWN, &MC_OTHER), Verdict::Accept);
-        assert_eq!(filter(true, false).verdict(&OWN, &MC_OTHER), Verdict::Accept);
+        assert_eq!(
+            filter(false, true).verdict(&OWN, &MC_OTHER),
+            Verdict::Accept
+        );
+        assert_eq!(
+            filter(true, false).verdict(&OWN, &MC_OTHER),
+            Verdict::Accept
+        );
     }
 }

@@ -10,8 +10,13 @@ use crate::device::linkstr;
 use crate::linkstr::{err, parse};
 use crate::vif::{Virtif, LINKSTR_TEXT_MAX};
 use kernel::bindings::{ifinfomsg, IFLA_VIRTIF_LINKSTR, IFLA_VIRTIF_PEER};
-use kernel::net::device::{is_valid_ether_addr, MacAddr, PrivFlags, Registered, TypedDevice, Unregistered, ETH_ALEN};
-use kernel::net::rtnl::{ifla, nla_total_size, Attrs, ExtAck, LinkInfoMsg, LinkOps, NewLinkParams, Policy, Rtnl, UnregisterList};
+use kernel::net::device::{
+    is_valid_ether_addr, MacAddr, PrivFlags, Registered, TypedDevice, Unregistered, ETH_ALEN,
+};
+use kernel::net::rtnl::{
+    ifla, nla_total_size, Attrs, ExtAck, LinkInfoMsg, LinkOps, NewLinkParams, Policy, Rtnl,
+    UnregisterList,
+};
 use kernel::prelude::*;
 
 const LINKSTR: u16 = IFLA_VIRTIF_LINKSTR as u16;
@@ -39,17 +44,29 @@ impl LinkOps for VirtifLink {
     fn validate<'a>(tb: &Attrs<'a>, data: Option<&Attrs<'a>>, extack: &ExtAck<'a>) -> Result {
         if let Some(addr) = tb.get(ifla::ADDRESS) {
             let a: MacAddr = addr.data().try_into().map_err(|_| {
-                fail(extack, err(EINVAL, c"virtif: the address must have 6 bytes"))
+                fail(
+                    extack,
+                    err(EINVAL, c"virtif: the address must have 6 bytes"),
+                )
             })?;
             if !is_valid_ether_addr(&a) {
-                return Err(fail(extack, err(EADDRNOTAVAIL, c"virtif: the address must be a non-zero unicast address")));
+                return Err(fail(
+                    extack,
+                    err(
+                        EADDRNOTAVAIL,
+                        c"virtif: the address must be a non-zero unicast address",
+                    ),
+                ));
             }
         }
         const _: () = assert!(ETH_ALEN == 6);
         if let Some(s) = linkstr_attr(data) {
             parse(s).map_err(|e| fail(extack, e))?;
             if data.and_then(|d| d.get(PEER)).is_some() {
-                return Err(fail(extack, err(EINVAL, c"virtif: give a linkstr or a peer, not both")));
+                return Err(fail(
+                    extack,
+                    err(EINVAL, c"virtif: give a linkstr or a peer, not both"),
+                ));
             }
         }
         Ok(())
@@ -80,7 +97,13 @@ impl LinkOps for VirtifLink {
         extack: &ExtAck<'a>,
     ) -> Result {
         if data.and_then(|d| d.get(PEER)).is_some() {
-            return Err(fail(extack, err(EOPNOTSUPP, c"virtif: a peer is created with its interface (use linkstr pair:IFNAME)")));
+            return Err(fail(
+                extack,
+                err(
+                    EOPNOTSUPP,
+                    c"virtif: a peer is created with its interface (use linkstr pair:IFNAME)",
+                ),
+            ));
         }
         match linkstr_attr(data) {
             Some(s) => config::set_linkstr(dev, rtnl, s, extack),
@@ -117,7 +140,9 @@ fn newpair<'a>(
     extack: &ExtAck<'a>,
 ) -> Result<Registered<'a, Virtif>> {
     let no_queue = |d: &mut Unregistered<'_, Virtif>| d.set_priv_flags(PrivFlags::NO_QUEUE, true);
-    let peer = params.create_peer(c"virtif%d", extack, no_queue, Virtif::new())?.ok_or(EINVAL)?;
+    let peer = params
+        .create_peer(c"virtif%d", extack, no_queue, Virtif::new())?
+        .ok_or(EINVAL)?;
     no_queue(&mut dev);
     // On error from here on, both are unregistered again.
     let reg = dev.register(Virtif::new())?;

@@ -57,7 +57,10 @@ pub(crate) fn parse(s: &[u8]) -> Result<Linkstr<'_>, LinkError> {
         return Err(err(EINVAL, c"virtif: empty linkstr"));
     }
     Ok(match s.iter().position(|&c| c == b':') {
-        Some(i) => Linkstr { kind: &s[..i], arg: Some(&s[i + 1..]) },
+        Some(i) => Linkstr {
+            kind: &s[..i],
+            arg: Some(&s[i + 1..]),
+        },
         None => Linkstr { kind: s, arg: None },
     })
 }
@@ -72,12 +75,48 @@ mod tests {
 
     #[test]
     fn kinds_and_arguments() {
-        assert_eq!(parse(b"loop").unwrap(), Linkstr { kind: b"loop", arg: None });
-        assert_eq!(parse(b"loop\n").unwrap(), Linkstr { kind: b"loop", arg: None });
-        assert_eq!(parse(b"loop\0").unwrap(), Linkstr { kind: b"loop", arg: None });
-        assert_eq!(parse(b"pair:v1\n").unwrap(), Linkstr { kind: b"pair", arg: Some(b"v1") });
-        assert_eq!(parse(b"pair:").unwrap(), Linkstr { kind: b"pair", arg: Some(b"") });
-        assert_eq!(parse(b"a:b:c").unwrap(), Linkstr { kind: b"a", arg: Some(b"b:c") });
+        assert_eq!(
+            parse(b"loop").unwrap(),
+            Linkstr {
+                kind: b"loop",
+                arg: None
+            }
+        );
+        assert_eq!(
+            parse(b"loop\n").unwrap(),
+            Linkstr {
+                kind: b"loop",
+                arg: None
+            }
+        );
+        assert_eq!(
+            parse(b"loop\0").unwrap(),
+            Linkstr {
+                kind: b"loop",
+                arg: None
+            }
+        );
+        assert_eq!(
+            parse(b"pair:v1\n").unwrap(),
+            Linkstr {
+                kind: b"pair",
+                arg: Some(b"v1")
+            }
+        );
+        assert_eq!(
+            parse(b"pair:").unwrap(),
+            Linkstr {
+                kind: b"pair",
+                arg: Some(b"")
+            }
+        );
+        assert_eq!(
+            parse(b"a:b:c").unwrap(),
+            Linkstr {
+                kind: b"a",
+                arg: Some(b"b:c")
+            }
+        );
     }
 
     #[test]

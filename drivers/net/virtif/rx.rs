@@ -7,7 +7,9 @@
 use crate::filter::Verdict;
 use crate::stats::{self, DropReason};
 use crate::vif::Virtif;
-use kernel::net::device::{is_multicast_ether_addr, DevStat, MacAddr, TypedDevice, ETH_ALEN, ETH_HLEN, VLAN_HLEN};
+use kernel::net::device::{
+    is_multicast_ether_addr, DevStat, MacAddr, TypedDevice, ETH_ALEN, ETH_HLEN, VLAN_HLEN,
+};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
 

@@ -97,7 +97,9 @@ pub(crate) struct Stats {
 
 impl Stats {
     pub(crate) const fn new() -> Self {
-        Self { drops: [const { Atomic::new(0) }; NR_REASONS] }
+        Self {
+            drops: [const { Atomic::new(0) }; NR_REASONS],
+        }
     }
 
     /// Fills `out` (in [`NAMES`] order), for `ethtool -S`.
@@ -124,7 +126,11 @@ pub(crate) fn count<T: DeviceOps + HasStats>(dev: &TypedDevice<T>, reason: DropR
 }
 
 /// Counts a dropped packet like [`count`] and frees it with the reason's drop reason.
-pub(crate) fn drop_skb<T: DeviceOps + HasStats>(dev: &TypedDevice<T>, skb: SkBuff, reason: DropReason) {
+pub(crate) fn drop_skb<T: DeviceOps + HasStats>(
+    dev: &TypedDevice<T>,
+    skb: SkBuff,
+    reason: DropReason,
+) {
     count(dev, reason);
     skb.drop_reason(reason.skb());
 }
@@ -144,7 +150,11 @@ mod tests {
             let rx = n.to_bytes().starts_with(b"rx_");
             let tx = n.to_bytes().starts_with(b"tx_");
             assert!(rx || tx);
-            let dir = if i < DropReason::NoBackend as usize { Dir::Rx } else { Dir::Tx };
+            let dir = if i < DropReason::NoBackend as usize {
+                Dir::Rx
+            } else {
+                Dir::Tx
+            };
             assert_eq!(rx, dir == Dir::Rx);
         }
     }

@@ -47,12 +47,19 @@ pub(crate) struct LinkstrText {
 
 impl LinkstrText {
     pub(crate) const fn new() -> Self {
-        Self { buf: [0; LINKSTR_TEXT_MAX], len: 0 }
+        Self {
+            buf: [0; LINKSTR_TEXT_MAX],
+            len: 0,
+        }
     }
 
     /// Appends `s`; fails with `E2BIG` if it does not fit.
     pub(crate) fn push(&mut self, s: &[u8]) -> Result {
-        let end = self.len.checked_add(s.len()).filter(|&e| e <= LINKSTR_TEXT_MAX).ok_or(E2BIG)?;
+        let end = self
+            .len
+            .checked_add(s.len())
+            .filter(|&e| e <= LINKSTR_TEXT_MAX)
+            .ok_or(E2BIG)?;
         self.buf[self.len..end].copy_from_slice(s);
         self.len = end;
         Ok(())

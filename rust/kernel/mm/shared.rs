@@ -80,7 +80,9 @@ impl SharedBuf {
         // SAFETY: `vma` is being set up, with the mmap lock held; the buffer is a `VM_USERMAP`
         // vmalloc allocation of `len` bytes, which the VMA covers exactly. The pages are inserted
         // with references of their own, so they outlive the buffer if the mapping does.
-        to_result(unsafe { bindings::remap_vmalloc_range(vma.as_ptr(), self.ptr.as_ptr().cast(), 0) })
+        to_result(unsafe {
+            bindings::remap_vmalloc_range(vma.as_ptr(), self.ptr.as_ptr().cast(), 0)
+        })
     }
 
     /// The `u32` word at `offset`, which must be aligned and in the buffer.

@@ -151,7 +151,11 @@ impl Device {
     /// Looks up a device by name while RTNL is held (`__dev_get_by_name()`).
     ///
     /// The returned reference is valid while RTNL is held.
-    pub fn get_by_name_locked<'a>(_rtnl: &'a Rtnl, net: &'a Net, name: &CStr) -> Option<&'a Device> {
+    pub fn get_by_name_locked<'a>(
+        _rtnl: &'a Rtnl,
+        net: &'a Net,
+        name: &CStr,
+    ) -> Option<&'a Device> {
         // SAFETY: RTNL is held, `net` is valid, `name` is NUL-terminated.
         let ptr = unsafe { bindings::__dev_get_by_name(net.as_raw(), name.as_char_ptr()) };
         if ptr.is_null() {

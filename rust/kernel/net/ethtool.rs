@@ -54,11 +54,23 @@ impl DrvInfo {
 pub(crate) const fn table<T: DeviceOps>() -> bindings::ethtool_ops {
     let stats = T::HAS_GET_ETHTOOL_STATS && !T::ETHTOOL_STATS.is_empty();
     bindings::ethtool_ops {
-        get_drvinfo: if T::HAS_GET_DRVINFO { Some(get_drvinfo::<T>) } else { None },
+        get_drvinfo: if T::HAS_GET_DRVINFO {
+            Some(get_drvinfo::<T>)
+        } else {
+            None
+        },
         get_link: Some(bindings::ethtool_op_get_link),
-        get_sset_count: if stats { Some(get_sset_count::<T>) } else { None },
+        get_sset_count: if stats {
+            Some(get_sset_count::<T>)
+        } else {
+            None
+        },
         get_strings: if stats { Some(get_strings::<T>) } else { None },
-        get_ethtool_stats: if stats { Some(get_ethtool_stats::<T>) } else { None },
+        get_ethtool_stats: if stats {
+            Some(get_ethtool_stats::<T>)
+        } else {
+            None
+        },
         get_ts_info: Some(bindings::ethtool_op_get_ts_info),
         ..pin_init::zeroed()
     }
@@ -73,14 +85,22 @@ unsafe extern "C" fn get_drvinfo<T: DeviceOps>(
 ) {
     // SAFETY: Ethtool operations are only called on registered devices; `info` is owned by the
     // caller for the duration of the call.
-    let (dev, info) = unsafe { (TypedDevice::<T>::from_raw(dev), &mut *info.cast::<DrvInfo>()) };
+    let (dev, info) = unsafe {
+        (
+            TypedDevice::<T>::from_raw(dev),
+            &mut *info.cast::<DrvInfo>(),
+        )
+    };
     T::get_drvinfo(dev, info);
 }
 
 /// # Safety
 ///
 /// No requirements; called by the core as `get_sset_count`.
-unsafe extern "C" fn get_sset_count<T: DeviceOps>(_dev: *mut bindings::net_device, sset: c_int) -> c_int {
+unsafe extern "C" fn get_sset_count<T: DeviceOps>(
+    _dev: *mut bindings::net_device,
+    sset: c_int,
+) -> c_int {
     if sset == bindings::ethtool_stringset_ETH_SS_STATS as c_int {
         c_int::try_from(T::ETHTOOL_STATS.len()).unwrap_or(0)
     } else {
@@ -91,7 +111,11 @@ unsafe extern "C" fn get_sset_count<T: DeviceOps>(_dev: *mut bindings::net_devic
 /// # Safety
 ///
 /// `data` must have room for `get_sset_count(sset)` strings of `ETH_GSTRING_LEN` bytes.
-unsafe extern "C" fn get_strings<T: DeviceOps>(_dev: *mut bindings::net_device, sset: u32, data: *mut u8) {
+unsafe extern "C" fn get_strings<T: DeviceOps>(
+    _dev: *mut bindings::net_device,
+    sset: u32,
+    data: *mut u8,
+) {
     if sset != bindings::ethtool_stringset_ETH_SS_STATS {
         return;
     }
@@ -116,7 +140,11 @@ unsafe extern "C" fn get_ethtool_stats<T: DeviceOps>(
     let n = unsafe { (*stats).n_stats } as usize;
     // SAFETY: Ethtool operations are only called on registered devices; `data` has room for `n`
     // values (the core allocates them as `u64`s) and is owned by the caller during the call.
-    let (dev, data) =
-        unsafe { (TypedDevice::<T>::from_raw(dev), core::slice::from_raw_parts_mut(data, n)) };
+    let (dev, data) = unsafe {
+        (
+            TypedDevice::<T>::from_raw(dev),
+            core::slice::from_raw_parts_mut(data, n),
+        )
+    };
     T::get_ethtool_stats(dev, data);
 }

@@ -53,13 +53,16 @@ impl UnregisterList<'_> {
     /// (as `dellink`'s `head`); RTNL is held for that lifetime.
     unsafe fn from_raw(head: *mut bindings::list_head) -> Self {
         // INVARIANT: The caller guarantees it.
-        Self { head, _p: PhantomData }
+        Self {
+            head,
+            _p: PhantomData,
+        }
     }
 
-    /// Queues `dev` to be unregistered with the device being deleted (`unregister_netdevice_queue()`,
-    /// as veth does with its peer), and returns `true`; or returns `false` if it is not registered
-    /// (being unregistered already, or never registered), which leaves it alone. Queuing a device
-    /// already on this list keeps it there once.
+    /// Queues `dev` to be unregistered with the device being deleted
+    /// (`unregister_netdevice_queue()`, as veth does with its peer), and returns `true`; or returns
+    /// `false` if it is not registered (being unregistered already, or never registered), which
+    /// leaves it alone. Queuing a device already on this list keeps it there once.
     pub fn queue(&mut self, dev: &device::Device, _rtnl: &Rtnl) -> bool {
         let dev = dev.as_raw();
         // SAFETY: `dev` is valid (it is borrowed); RTNL is held, which orders this read with
@@ -237,7 +240,11 @@ impl<'a> Attrs<'a> {
         if ptr.is_null() {
             None
         } else {
-            Some(Self { ptr, len, _p: PhantomData })
+            Some(Self {
+                ptr,
+                len,
+                _p: PhantomData,
+            })
         }
     }
 
@@ -271,13 +278,19 @@ impl<'a> ExtAck<'a> {
     ///
     /// `ptr` must be null or satisfy the type invariants for `'a`.
     unsafe fn from_raw(ptr: *mut bindings::netlink_ext_ack) -> Self {
-        Self { ptr, _p: PhantomData }
+        Self {
+            ptr,
+            _p: PhantomData,
+        }
     }
 
     /// An extended ACK that records nothing (for requests that do not come from netlink).
     pub fn none() -> Self {
         // INVARIANT: `ptr` is null.
-        Self { ptr: core::ptr::null_mut(), _p: PhantomData }
+        Self {
+            ptr: core::ptr::null_mut(),
+            _p: PhantomData,
+        }
     }
 
     /// Sets the error message reported to user space (`NL_SET_ERR_MSG()`).
@@ -343,8 +356,12 @@ impl<'a, T: DeviceOps> NewLinkParams<'a, T> {
     where
         Error: From<E>,
     {
-        let Some(data) = self.data() else { return Ok(None) };
-        let Some(nla_peer) = data.get(self.peer_type) else { return Ok(None) };
+        let Some(data) = self.data() else {
+            return Ok(None);
+        };
+        let Some(nla_peer) = data.get(self.peer_type) else {
+            return Ok(None);
+        };
         if !self.peer.get().is_null() {
             return Err(EEXIST);
         }
@@ -421,7 +438,9 @@ impl<'a, T: DeviceOps> NewLinkParams<'a, T> {
         to_result(unsafe { bindings::rtnl_configure_link(peer, ifmp, 0, core::ptr::null()) })?;
         // SAFETY: The device is registered with initialised private data and stays valid while
         // RTNL is held, i.e. for `'a`.
-        Ok(Some(Registered::new(unsafe { TypedDevice::from_raw(peer) })))
+        Ok(Some(Registered::new(unsafe {
+            TypedDevice::from_raw(peer)
+        })))
     }
 }
 
@@ -441,7 +460,9 @@ impl LinkInfoMsg<'_> {
     pub fn put_bytes(&mut self, ty: u16, data: &[u8]) -> Result {
         let len = c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;
         // SAFETY: `skb` is valid; `data` is readable for `len` bytes.
-        to_result(unsafe { bindings::nla_put(self.skb, c_int::from(ty), len, data.as_ptr().cast()) })
+        to_result(unsafe {
+            bindings::nla_put(self.skb, c_int::from(ty), len, data.as_ptr().cast())
+        })
     }
 }
 
@@ -655,11 +676,17 @@ impl<L: LinkOps> Adapter<L> {
     /// # Safety
     ///
     /// Called by the core as `fill_info` for a registered device of this kind.
-    unsafe extern "C" fn fill_info(skb: *mut bindings::sk_buff, dev: *const bindings::net_device) -> c_int {
+    unsafe extern "C" fn fill_info(
+        skb: *mut bindings::sk_buff,
+        dev: *const bindings::net_device,
+    ) -> c_int {
         from_result(|| {
             // SAFETY: The device is a registered device of this kind.
             let tdev = unsafe { TypedDevice::<L::Device>::from_raw(dev.cast_mut()) };
-            let mut msg = LinkInfoMsg { skb, _p: PhantomData };
+            let mut msg = LinkInfoMsg {
+                skb,
+                _p: PhantomData,
+            };
             L::fill_info(tdev, &mut msg)?;
             Ok(0)
         })

@@ -112,8 +112,12 @@ impl VnetHdr {
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let h = &self.0;
         // SAFETY: The union's overlays are all plain integers: every bit pattern is valid.
-        let (start, off) =
-            unsafe { (h.__bindgen_anon_1.__bindgen_anon_1.csum_start, h.__bindgen_anon_1.__bindgen_anon_1.csum_offset) };
+        let (start, off) = unsafe {
+            (
+                h.__bindgen_anon_1.__bindgen_anon_1.csum_start,
+                h.__bindgen_anon_1.__bindgen_anon_1.csum_offset,
+            )
+        };
         let mut raw = [0u8; Self::LEN];
         raw[0] = h.flags;
         raw[1] = h.gso_type;
@@ -205,7 +209,10 @@ impl SkBuff {
     /// The caller must write all `len` bytes of data before anything reads them, or free the
     /// packet unread.
     unsafe fn alloc_frags(dev: &Device, len: usize, flags: crate::alloc::Flags) -> Result<SkBuff> {
-        let len32 = u32::try_from(len).ok().filter(|&l| l <= i32::MAX as u32 / 2).ok_or(ENOMEM)?;
+        let len32 = u32::try_from(len)
+            .ok()
+            .filter(|&l| l <= i32::MAX as u32 / 2)
+            .ok_or(ENOMEM)?;
         // `NET_SKB_PAD` (`max(32, L1_CACHE_BYTES)`, a macro bindgen cannot evaluate) plus
         // `NET_IP_ALIGN`, the headroom `netdev_alloc_skb_ip_align()` leaves.
         let pad = 32u32.max(bindings::L1_CACHE_BYTES) + bindings::NET_IP_ALIGN;
@@ -249,11 +256,18 @@ impl SkBuff {
     /// frame needs no large contiguous allocation), like tun does.
     ///
     /// Fails with `ENOMEM`, or with `EFAULT` if `src` could not provide `len` bytes.
-    pub fn from_iter(dev: &Device, src: &mut IovIterSource<'_>, len: usize, flags: crate::alloc::Flags) -> Result<SkBuff> {
+    pub fn from_iter(
+        dev: &Device,
+        src: &mut IovIterSource<'_>,
+        len: usize,
+        flags: crate::alloc::Flags,
+    ) -> Result<SkBuff> {
         // SAFETY: The data is written right below; on failure the skb is freed unread.
         let skb = unsafe { Self::alloc_frags(dev, len, flags)? };
         // SAFETY: We own the skb, which has exactly `len` bytes of packet; `src` is valid.
-        let ret = unsafe { bindings::skb_copy_datagram_from_iter(skb.as_raw(), 0, src.as_raw(), len as c_int) };
+        let ret = unsafe {
+            bindings::skb_copy_datagram_from_iter(skb.as_raw(), 0, src.as_raw(), len as c_int)
+        };
         if ret != 0 {
             return Err(EFAULT);
         }
@@ -275,7 +289,13 @@ impl SkBuff {
     /// once, whatever the process writes meanwhile. Laid out as [`SkBuff::from_iter`]'s (a
     /// 64 KiB GSO frame needs no 64 KiB of contiguous memory). `EINVAL` if the bytes are not
     /// all in `buf`, `ENOMEM` without memory.
-    pub fn from_shared(dev: &Device, buf: &SharedBuf, offset: usize, len: usize, flags: crate::alloc::Flags) -> Result<SkBuff> {
+    pub fn from_shared(
+        dev: &Device,
+        buf: &SharedBuf,
+        offset: usize,
+        len: usize,
+        flags: crate::alloc::Flags,
+    ) -> Result<SkBuff> {
         let src = buf.raw(offset, len)?;
         // SAFETY: The data is written right below; on failure the skb is freed unread.
         let skb = unsafe { Self::alloc_frags(dev, len, flags)? };
@@ -293,7 +313,11 @@ impl SkBuff {
         // SAFETY: We own the skb; `virtio_net_hdr_v1` starts with a `virtio_net_hdr`, which the
         // function fills in (`num_buffers` stays 0).
         to_result(unsafe {
-            bindings::virtio_net_hdr_from_skb(self.as_raw(), core::ptr::from_mut(&mut hdr).cast(), true)
+            bindings::virtio_net_hdr_from_skb(
+                self.as_raw(),
+                core::ptr::from_mut(&mut hdr).cast(),
+                true,
+            )
         })?;
         Ok(VnetHdr(hdr))
     }
@@ -385,7 +409,11 @@ impl SkBuff {
         // SAFETY: We own the skb. `dev` shares a union with `dev_scratch`, which the core uses
         // only while the skb is queued on a socket, never while a driver owns it.
         unsafe {
-            let field = &raw mut (*skb).__bindgen_anon_1.__bindgen_anon_1.__bindgen_anon_1.dev;
+            let field = &raw mut (*skb)
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .dev;
             if *field != dev.as_raw() {
                 *field = dev.as_raw();
             }
@@ -398,7 +426,13 @@ impl SkBuff {
     fn mac_header_offset(&self) -> Option<usize> {
         // SAFETY: The skb is valid and we own it; `headers` is the named view of the header
         // offsets, the same memory as the anonymous one.
-        let off = unsafe { (*self.as_raw()).__bindgen_anon_4.headers.as_ref().mac_header };
+        let off = unsafe {
+            (*self.as_raw())
+                .__bindgen_anon_4
+                .headers
+                .as_ref()
+                .mac_header
+        };
         (off != u16::MAX).then_some(usize::from(off))
     }
 

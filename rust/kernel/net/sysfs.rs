@@ -46,7 +46,9 @@ impl ShowBuffer<'_> {
         // SAFETY: By the type invariants `buf` has room for `SHOW_BUF_SIZE` bytes, and we checked
         // that `data` fits after the `len` bytes already written; `data` cannot overlap the
         // buffer, which only this `ShowBuffer` may access.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), self.buf.add(self.len), data.len()) };
+        unsafe {
+            core::ptr::copy_nonoverlapping(data.as_ptr(), self.buf.add(self.len), data.len())
+        };
         // INVARIANT: `len + data.len() <= SHOW_BUF_SIZE` bytes are now written.
         self.len += data.len();
         Ok(())
@@ -85,8 +87,11 @@ impl<T: DeviceOps, const N: usize> Attrs<T, N> {
             out[i].attr.attr.name = crate::str::as_char_ptr_in_const_context(a.name);
             out[i].attr.attr.mode = a.mode;
             out[i].attr.__bindgen_anon_1.show = Some(show::<T>);
-            out[i].attr.__bindgen_anon_2.store =
-                if a.mode & 0o222 != 0 { Some(store::<T>) } else { None };
+            out[i].attr.__bindgen_anon_2.store = if a.mode & 0o222 != 0 {
+                Some(store::<T>)
+            } else {
+                None
+            };
             out[i].index = i;
             i += 1;
         }
@@ -174,7 +179,11 @@ unsafe extern "C" fn show<T: DeviceOps>(
     // SAFETY: sysfs calls us with an attribute of our group.
     let index = unsafe { index_of::<T>(attr) };
     // INVARIANT: sysfs hands `show` a page-sized buffer.
-    let mut out = ShowBuffer { buf: buf.cast(), len: 0, _p: PhantomData };
+    let mut out = ShowBuffer {
+        buf: buf.cast(),
+        len: 0,
+        _p: PhantomData,
+    };
     match T::sysfs_show(tdev, index, &mut out) {
         Ok(()) => out.len as isize,
         Err(e) => e.to_errno() as isize,
@@ -209,7 +218,11 @@ unsafe extern "C" fn store<T: DeviceOps>(
     // SAFETY: `ndev` is valid during the callback; the group name is a static C string and
     // `attr` is the attribute sysfs called us for.
     let ret = unsafe {
-        bindings::netdev_group_rtnl_lock(ndev, T::SYSFS_GROUP.as_char_ptr(), &raw const (*attr).attr)
+        bindings::netdev_group_rtnl_lock(
+            ndev,
+            T::SYSFS_GROUP.as_char_ptr(),
+            &raw const (*attr).attr,
+        )
     };
     if ret != 0 {
         return ret as isize;

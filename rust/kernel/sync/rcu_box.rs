@@ -84,10 +84,7 @@ impl<T: Send + Sync> RcuBox<T> {
         let cookie = unsafe { bindings::get_state_synchronize_rcu() };
         // INVARIANT: `old` came from `KBox::into_raw` (type invariant of `self`) and was
         // unpublished before `cookie` was taken.
-        Some(Retired {
-            ptr: old,
-            cookie,
-        })
+        Some(Retired { ptr: old, cookie })
     }
 }
 

@@ -43,7 +43,11 @@ impl Backend for Loop {
 impl BackendKind for Loop {
     const NAME: &'static [u8] = b"loop";
 
-    fn create(_dev: &TypedDevice<Virtif>, _rtnl: &Rtnl, arg: Option<&[u8]>) -> Result<Setup, LinkError> {
+    fn create(
+        _dev: &TypedDevice<Virtif>,
+        _rtnl: &Rtnl,
+        arg: Option<&[u8]>,
+    ) -> Result<Setup, LinkError> {
         if arg.is_some() {
             return Err(err(EINVAL, c"virtif: loop takes no argument"));
         }

@@ -30,7 +30,11 @@ pub(crate) trait BackendKind: Backend + Sized {
     /// Creates the backend of `dev` (`VIFHYPER_CREATE`) from the linkstr's argument (what
     /// follows `NAME:`), with RTNL held. Nothing is published yet: failing leaves everything as
     /// it was.
-    fn create(dev: &TypedDevice<Virtif>, rtnl: &Rtnl, arg: Option<&[u8]>) -> Result<Setup, LinkError>;
+    fn create(
+        dev: &TypedDevice<Virtif>,
+        rtnl: &Rtnl,
+        arg: Option<&[u8]>,
+    ) -> Result<Setup, LinkError>;
 }
 
 /// A created backend, ready to be published: the interface's, and for a kind that joins two
@@ -49,7 +53,10 @@ fn slot(b: impl Backend) -> Result<KBox<Slot>, LinkError> {
 impl Setup {
     /// The backend of one interface.
     pub(crate) fn new(b: impl Backend) -> Result<Setup, LinkError> {
-        Ok(Setup { ours: slot(b)?, peer: None })
+        Ok(Setup {
+            ours: slot(b)?,
+            peer: None,
+        })
     }
 
     /// The backends of two interfaces joined together: `ours`, and `theirs` for `peer`.
@@ -58,7 +65,10 @@ impl Setup {
         peer: &TypedDevice<Virtif>,
         theirs: impl Backend,
     ) -> Result<Setup, LinkError> {
-        Ok(Setup { ours: slot(ours)?, peer: Some((ARef::from(peer), slot(theirs)?)) })
+        Ok(Setup {
+            ours: slot(ours)?,
+            peer: Some((ARef::from(peer), slot(theirs)?)),
+        })
     }
 }
 

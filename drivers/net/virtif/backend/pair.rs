@@ -17,7 +17,9 @@ use crate::linkstr::{err, LinkError};
 use crate::rx;
 use crate::vif::{Backend, LinkstrText, Virtif};
 use core::any::Any;
-use kernel::net::device::{valid_ifname, Device, Features, Flags, TrackedRef, TxResult, TypedDevice, IFNAMSIZ};
+use kernel::net::device::{
+    valid_ifname, Device, Features, Flags, TrackedRef, TxResult, TypedDevice, IFNAMSIZ,
+};
 use kernel::net::rtnl::Rtnl;
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
@@ -39,9 +41,15 @@ impl Pair {
         together: bool,
     ) -> Result<Setup, LinkError> {
         Setup::with_peer(
-            Pair { peer: TrackedRef::new(b, GFP_KERNEL), together },
+            Pair {
+                peer: TrackedRef::new(b, GFP_KERNEL),
+                together,
+            },
             b,
-            Pair { peer: TrackedRef::new(a, GFP_KERNEL), together },
+            Pair {
+                peer: TrackedRef::new(a, GFP_KERNEL),
+                together,
+            },
         )
     }
 }
@@ -83,32 +91,52 @@ impl Backend for Pair {
 impl BackendKind for Pair {
     const NAME: &'static [u8] = b"pair";
 
-    fn create(dev: &TypedDevice<Virtif>, rtnl: &Rtnl, arg: Option<&[u8]>) -> Result<Setup, LinkError> {
+    fn create(
+        dev: &TypedDevice<Virtif>,
+        rtnl: &Rtnl,
+        arg: Option<&[u8]>,
+    ) -> Result<Setup, LinkError> {
         let name = arg.unwrap_or_default();
         if !valid_ifname(name) {
             return Err(err(EINVAL, c"virtif: pair: needs a valid interface name"));
         }
         let mut cname = [0u8; IFNAMSIZ];
         cname[..name.len()].copy_from_slice(name);
-        let cname = CStr::from_bytes_until_nul(&cname).map_err(|_| err(EINVAL, c"virtif: pair: bad name"))?;
+        let cname = CStr::from_bytes_until_nul(&cname)
+            .map_err(|_| err(EINVAL, c"virtif: pair: bad name"))?;
         let Some(other) = Device::get_by_name_locked(rtnl, dev.net(rtnl), cname) else {
-            return Err(err(ENODEV, c"virtif: pair: no such interface in this namespace"));
+            return Err(err(
+                ENODEV,
+                c"virtif: pair: no such interface in this namespace",
+            ));
         };
         let Some(peer) = TypedDevice::<Virtif>::from_device(other) else {
-            return Err(err(EINVAL, c"virtif: pair: the peer is not a virtif interface"));
+            return Err(err(
+                EINVAL,
+                c"virtif: pair: the peer is not a virtif interface",
+            ));
         };
         if **peer == **dev {
-            return Err(err(EINVAL, c"virtif: pair: cannot pair an interface with itself"));
+            return Err(err(
+                EINVAL,
+                c"virtif: pair: cannot pair an interface with itself",
+            ));
         }
         // The peer must be free, unless it is our peer already (re-pairing the same two, which
         // keeps whether they are deleted together). Devices are compared, not indices: the two
         // ends may be in different namespaces.
         let ours = {
             let guard = kernel::sync::rcu::read_lock();
-            dev.data().backend_as::<Pair>(&guard).filter(|p| p.peer.is(peer)).map(|p| p.together)
+            dev.data()
+                .backend_as::<Pair>(&guard)
+                .filter(|p| p.peer.is(peer))
+                .map(|p| p.together)
         };
         if ours.is_none() && peer.data().has_backend() {
-            return Err(err(EBUSY, c"virtif: pair: the peer already has a backend (clear it or delete it first)"));
+            return Err(err(
+                EBUSY,
+                c"virtif: pair: the peer already has a backend (clear it or delete it first)",
+            ));
         }
         Pair::join(dev, peer, ours.unwrap_or(false))
     }

@@ -169,7 +169,11 @@ pub trait DeviceOps: HasVTable + Sized + Send + Sync + 'static {
 
     /// Writes the value of sysfs attribute `index` into `buf`. Runs in process context, without
     /// RTNL.
-    fn sysfs_show(_dev: &TypedDevice<Self>, _index: usize, _buf: &mut sysfs::ShowBuffer<'_>) -> Result {
+    fn sysfs_show(
+        _dev: &TypedDevice<Self>,
+        _index: usize,
+        _buf: &mut sysfs::ShowBuffer<'_>,
+    ) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -250,8 +254,7 @@ impl<T: DeviceOps> VTable<T> {
 macro_rules! net_device_type {
     ($t:ty) => {
         const _: () = {
-            const N: usize =
-                <$t as $crate::net::device::DeviceOps>::SYSFS_ATTRIBUTES.len();
+            const N: usize = <$t as $crate::net::device::DeviceOps>::SYSFS_ATTRIBUTES.len();
             static SYSFS_ATTRS: $crate::net::sysfs::Attrs<$t, N> = $crate::net::sysfs::Attrs::new();
             static SYSFS_PTRS: $crate::net::sysfs::AttrPtrs<{ N + 1 }> = {
                 let mut p = $crate::net::sysfs::AttrPtrs::<{ N + 1 }>::EMPTY;
@@ -400,7 +403,11 @@ impl<T: DeviceOps> NetdevOps<T> {
     const TABLE: bindings::net_device_ops = bindings::net_device_ops {
         ndo_open: if T::HAS_OPEN { Some(Self::open) } else { None },
         ndo_stop: if T::HAS_STOP { Some(Self::stop) } else { None },
-        ndo_uninit: if T::HAS_UNINIT { Some(Self::uninit) } else { None },
+        ndo_uninit: if T::HAS_UNINIT {
+            Some(Self::uninit)
+        } else {
+            None
+        },
         ndo_start_xmit: Some(Self::start_xmit),
         ndo_set_rx_mode_async: if T::HAS_SET_RX_MODE {
             Some(Self::set_rx_mode)

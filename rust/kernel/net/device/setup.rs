@@ -36,7 +36,10 @@ pub(crate) unsafe extern "C" fn setup_callback<T: DeviceOps>(dev: *mut bindings:
         (*dev).needs_free_netdev = true;
         bindings::netdev_set_pcpu_stat_type(dev, T::PCPU_STATS.as_raw());
         let flags = bindings::netdev_get_priv_flags(dev);
-        bindings::netdev_set_priv_flags(dev, flags & !bindings::netdev_priv_flags_IFF_TX_SKB_SHARING);
+        bindings::netdev_set_priv_flags(
+            dev,
+            flags & !bindings::netdev_priv_flags_IFF_TX_SKB_SHARING,
+        );
     }
     // SAFETY: The device is allocated, not registered, exclusively accessed during `setup`, and
     // was just set up for `T`.
@@ -65,7 +68,10 @@ unsafe extern "C" fn priv_destructor<T: DeviceOps>(dev: *mut bindings::net_devic
 ///
 /// `dev` must be a device set up by `setup_callback::<T>()` that is not registered and to which
 /// the caller has exclusive access; its private data must not be initialised.
-unsafe fn init_priv<T: DeviceOps, E>(dev: *mut bindings::net_device, init: impl PinInit<T, E>) -> Result
+unsafe fn init_priv<T: DeviceOps, E>(
+    dev: *mut bindings::net_device,
+    init: impl PinInit<T, E>,
+) -> Result
 where
     Error: From<E>,
 {
@@ -174,7 +180,11 @@ impl<'a, T: DeviceOps> Unregistered<'a, T> {
         // SAFETY: We have exclusive access to the device.
         unsafe {
             let old = bindings::netdev_get_priv_flags(dev);
-            let new = if on { old | flags.bits() } else { old & !flags.bits() };
+            let new = if on {
+                old | flags.bits()
+            } else {
+                old & !flags.bits()
+            };
             bindings::netdev_set_priv_flags(dev, new);
         }
     }
@@ -246,7 +256,6 @@ pub struct Registered<'a, T: DeviceOps> {
 }
 
 impl<'a, T: DeviceOps> Registered<'a, T> {
-
     pub(crate) fn new(dev: &'a TypedDevice<T>) -> Self {
         Self { dev }
     }

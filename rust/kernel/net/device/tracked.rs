@@ -39,7 +39,10 @@ impl<D: AsDevice> TrackedRef<D> {
         // a reference for the lifetime of `dev`); `tracker` is a valid place for the tracker.
         unsafe { bindings::netdev_hold(dev.as_device().as_raw(), &mut tracker, flags.as_raw()) };
         // INVARIANT: One reference was taken on `tracker` just above.
-        Self { ptr: NonNull::from(dev), tracker }
+        Self {
+            ptr: NonNull::from(dev),
+            tracker,
+        }
     }
 
     /// Returns whether `self` refers to `dev`.

@@ -13,8 +13,8 @@ use crate::stats::{self, DropReason};
 use crate::vif::Virtif;
 use kernel::bindings::{
     VIRTIF_BATCH_MAX, VIRTIF_FRAME_ALIGN, VIRTIF_F_BATCH, VIRTIF_F_MULTI_QUEUE, VIRTIF_F_TX_DROP,
-    VIRTIF_F_VNET_HDR, VIRTIF_MAX_FRAME, VIRTIF_OFFLOAD_CSUM, VIRTIF_OFFLOAD_TSO4, VIRTIF_OFFLOAD_TSO6,
-    VIRTIF_OFFLOAD_TSO_ECN, VIRTIF_OFFLOAD_USO,
+    VIRTIF_F_VNET_HDR, VIRTIF_MAX_FRAME, VIRTIF_OFFLOAD_CSUM, VIRTIF_OFFLOAD_TSO4,
+    VIRTIF_OFFLOAD_TSO6, VIRTIF_OFFLOAD_TSO_ECN, VIRTIF_OFFLOAD_USO,
 };
 use kernel::iov::{IovIterDest, IovIterSource};
 use kernel::net::device::{DevStat, Features, TrackedRef, TxResult, TypedDevice, ETH_HLEN};
@@ -57,15 +57,23 @@ pub(crate) struct Mode {
 
 impl Mode {
     /// The attach flags this driver knows.
-    pub(crate) const FLAGS: u32 = VIRTIF_F_BATCH | VIRTIF_F_TX_DROP | VIRTIF_F_VNET_HDR | VIRTIF_F_MULTI_QUEUE;
+    pub(crate) const FLAGS: u32 =
+        VIRTIF_F_BATCH | VIRTIF_F_TX_DROP | VIRTIF_F_VNET_HDR | VIRTIF_F_MULTI_QUEUE;
     /// The offloads this driver knows.
-    const OFFLOADS: u32 =
-        VIRTIF_OFFLOAD_CSUM | VIRTIF_OFFLOAD_TSO4 | VIRTIF_OFFLOAD_TSO6 | VIRTIF_OFFLOAD_TSO_ECN | VIRTIF_OFFLOAD_USO;
+    const OFFLOADS: u32 = VIRTIF_OFFLOAD_CSUM
+        | VIRTIF_OFFLOAD_TSO4
+        | VIRTIF_OFFLOAD_TSO6
+        | VIRTIF_OFFLOAD_TSO_ECN
+        | VIRTIF_OFFLOAD_USO;
 
     /// Checks a mode asked for by `VIRTIF_ATTACH`: known flags and offloads, offloads only with
     /// the offload header, segmentation only with checksum offload, ECN only with TCP.
     pub(crate) fn new(flags: u32, offloads: u32) -> Result<Self> {
-        let m = Self { flags, offloads, ring: false };
+        let m = Self {
+            flags,
+            offloads,
+            ring: false,
+        };
         let gso = VIRTIF_OFFLOAD_TSO4 | VIRTIF_OFFLOAD_TSO6 | VIRTIF_OFFLOAD_USO;
         let bad = flags & !Self::FLAGS != 0
             || offloads & !Self::OFFLOADS != 0
@@ -199,10 +207,18 @@ kernel::impl_has_work! {
 impl Channel {
     /// A channel for transmit queue `queue` of `dev`: with a ring of `tx_queue_len` packets, or
     /// with the shared-memory `rings`.
-    pub(crate) fn new(dev: &TypedDevice<Virtif>, mode: Mode, queue: u16, rings: Option<Rings>) -> Result<Arc<Self>> {
+    pub(crate) fn new(
+        dev: &TypedDevice<Virtif>,
+        mode: Mode,
+        queue: u16,
+        rings: Option<Rings>,
+    ) -> Result<Arc<Self>> {
         let (ring, tx_filled) = match &rings {
             Some(r) => (Ring::empty(), SlotBits::new(r.tx_slots())?),
-            None => (Ring::with_capacity((dev.tx_queue_len() as usize).clamp(1, MAX_RING))?, SlotBits::empty()),
+            None => (
+                Ring::with_capacity((dev.tx_queue_len() as usize).clamp(1, MAX_RING))?,
+                SlotBits::empty(),
+            ),
         };
         let dev = TrackedRef::new(dev, GFP_KERNEL);
         Arc::pin_init(
@@ -263,7 +279,10 @@ impl Channel {
             }
             inner.state = state;
             inner.stopped = false;
-            (inner.dev.take(), core::mem::replace(&mut inner.ring, Ring::empty()))
+            (
+                inner.dev.take(),
+                core::mem::replace(&mut inner.ring, Ring::empty()),
+            )
         };
         self.wait.notify_all();
         while let Some(skb) = ring.pop() {
@@ -283,7 +302,12 @@ impl Channel {
     /// likes). That is done between two holds of the lock: detaching may free a conntrack
     /// entry, which must not run with interrupts off. Only this queue's transmit path (under
     /// its lock) adds to the ring meanwhile; the reader only takes from it.
-    pub(crate) fn xmit(&self, dev: &TypedDevice<Virtif>, mut skb: SkBuff, has_qdisc: bool) -> TxResult {
+    pub(crate) fn xmit(
+        &self,
+        dev: &TypedDevice<Virtif>,
+        mut skb: SkBuff,
+        has_qdisc: bool,
+    ) -> TxResult {
         let hold = !self.mode.tx_drop() && has_qdisc;
         {
             let mut inner = self.inner.lock();
@@ -377,7 +401,9 @@ impl Channel {
         }
         let mut n = 0;
         while n < max {
-            let Some(len) = inner.ring.front_len() else { break };
+            let Some(len) = inner.ring.front_len() else {
+                break;
+            };
             let need = self.space(len);
             if need > room {
                 if n == 0 {
@@ -555,7 +581,12 @@ impl Channel {
     }
 
     /// Delivers one frame of `len` bytes (offload header included) read from `iov`.
-    fn write_frame(&self, dev: &TypedDevice<Virtif>, iov: &mut IovIterSource<'_>, len: usize) -> Result<(), WriteError> {
+    fn write_frame(
+        &self,
+        dev: &TypedDevice<Virtif>,
+        iov: &mut IovIterSource<'_>,
+        len: usize,
+    ) -> Result<(), WriteError> {
         let (hdr, len) = if self.mode.vnet() {
             if len < VnetHdr::LEN {
                 return Err(WriteError::Length(DropReason::Runt));
@@ -581,7 +612,11 @@ impl Channel {
 
     /// The length rules for a frame of `len` bytes the process hands over, with the offload
     /// header `hdr`.
-    pub(super) fn check_frame(dev: &TypedDevice<Virtif>, hdr: Option<&VnetHdr>, len: usize) -> Result<(), WriteError> {
+    pub(super) fn check_frame(
+        dev: &TypedDevice<Virtif>,
+        hdr: Option<&VnetHdr>,
+        len: usize,
+    ) -> Result<(), WriteError> {
         if len > MAX_FRAME {
             return Err(WriteError::Length(DropReason::Oversize));
         }
@@ -593,7 +628,12 @@ impl Channel {
     }
 
     /// Applies the offload header, if any, to a packet the process handed over, and delivers it.
-    pub(super) fn receive(&self, dev: &TypedDevice<Virtif>, hdr: Option<&VnetHdr>, mut skb: SkBuff) -> Result<(), WriteError> {
+    pub(super) fn receive(
+        &self,
+        dev: &TypedDevice<Virtif>,
+        hdr: Option<&VnetHdr>,
+        mut skb: SkBuff,
+    ) -> Result<(), WriteError> {
         if let Some(h) = hdr {
             if skb.apply_vnet_hdr(h).is_err() {
                 return Err(WriteError::BadHdr(skb));
@@ -604,7 +644,11 @@ impl Channel {
     }
 
     /// Delivers one batch record; returns the bytes it took.
-    fn write_record(&self, dev: &TypedDevice<Virtif>, iov: &mut IovIterSource<'_>) -> Result<usize, WriteError> {
+    fn write_record(
+        &self,
+        dev: &TypedDevice<Virtif>,
+        iov: &mut IovIterSource<'_>,
+    ) -> Result<usize, WriteError> {
         if iov.len() < FRAME_HDR {
             return Err(WriteError::Other(EINVAL));
         }

@@ -9,11 +9,13 @@ use super::shmem::Rings;
 use super::{Queues, User};
 use crate::vif::Virtif;
 use core::mem::offset_of;
-use kernel::bindings::{virtif_attach, virtif_ring_attach, VIRTIF_ATTACH, VIRTIF_ATTACH_RING, VIRTIF_KICK};
-use kernel::mm::virt::VmaNew;
+use kernel::bindings::{
+    virtif_attach, virtif_ring_attach, VIRTIF_ATTACH, VIRTIF_ATTACH_RING, VIRTIF_KICK,
+};
 use kernel::fs::{File, Kiocb};
 use kernel::iov::{IovIterDest, IovIterSource};
 use kernel::miscdevice::{MiscDevice, MiscDeviceRegistration};
+use kernel::mm::virt::VmaNew;
 use kernel::net::device::{Device, TypedDevice, IFNAMSIZ};
 use kernel::net::namespace::Net;
 use kernel::net::rtnl;
@@ -46,7 +48,9 @@ impl VirtifFile {
     /// at `arg`, in the caller's namespace.
     fn attach(&self, arg: usize) -> Result {
         let mut raw = [0u8; size_of::<virtif_attach>()];
-        UserSlice::new(UserPtr::from_addr(arg), raw.len()).reader().read_slice(&mut raw)?;
+        UserSlice::new(UserPtr::from_addr(arg), raw.len())
+            .reader()
+            .read_slice(&mut raw)?;
         Self::check_admin()?;
         let mode = Mode::new(
             u32_at(&raw, offset_of!(virtif_attach, flags)),
@@ -59,7 +63,9 @@ impl VirtifFile {
     /// virtif_ring_attach` at `arg`. The rings are allocated before RTNL is taken.
     fn attach_ring(&self, arg: usize) -> Result {
         let mut raw = [0u8; size_of::<virtif_ring_attach>()];
-        UserSlice::new(UserPtr::from_addr(arg), raw.len()).reader().read_slice(&mut raw)?;
+        UserSlice::new(UserPtr::from_addr(arg), raw.len())
+            .reader()
+            .read_slice(&mut raw)?;
         Self::check_admin()?;
         let at = offset_of!(virtif_ring_attach, attach);
         let mode = Mode::new(
@@ -88,7 +94,8 @@ impl VirtifFile {
     /// Attaches to the interface named in `raw` (a `struct virtif_attach`).
     fn attach_with(&self, raw: &[u8], mode: Mode, rings: Option<Rings>) -> Result {
         let name_at = offset_of!(virtif_attach, ifname);
-        let name = CStr::from_bytes_until_nul(&raw[name_at..name_at + IFNAMSIZ]).map_err(|_| EINVAL)?;
+        let name =
+            CStr::from_bytes_until_nul(&raw[name_at..name_at + IFNAMSIZ]).map_err(|_| EINVAL)?;
         let rtnl = rtnl::lock();
         if self.attached.as_ref().is_some() {
             return Err(EBUSY);
@@ -97,13 +104,20 @@ impl VirtifFile {
             let dev = Device::get_by_name_locked(&rtnl, net, name).ok_or(ENODEV)?;
             let vdev = TypedDevice::<Virtif>::from_device(dev).ok_or(EINVAL)?;
             let guard = rcu::read_lock();
-            let queues = vdev.data().backend_as::<User>(&guard).ok_or(EINVAL)?.queues();
+            let queues = vdev
+                .data()
+                .backend_as::<User>(&guard)
+                .ok_or(EINVAL)?
+                .queues();
             Ok((kernel::sync::aref::ARef::from(vdev), queues))
         })
         .ok_or(ENXIO)??;
         // RTNL, held since the backend was found, keeps it published.
         let chan = queues.attach(&rtnl, &vdev, mode, rings)?;
-        if !self.attached.populate(Attached { queues: queues.clone(), chan: chan.clone() }) {
+        if !self.attached.populate(Attached {
+            queues: queues.clone(),
+            chan: chan.clone(),
+        }) {
             // Cannot happen: RTNL serialises attaches and we checked above.
             queues.detach(&rtnl, &chan);
             return Err(EBUSY);
@@ -125,7 +139,12 @@ impl MiscDevice for VirtifFile {
     type Ptr = Pin<KBox<Self>>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
-        Ok(KBox::pin(Self { attached: SetOnce::new() }, GFP_KERNEL)?)
+        Ok(KBox::pin(
+            Self {
+                attached: SetOnce::new(),
+            },
+            GFP_KERNEL,
+        )?)
     }
 
     fn release(me: Pin<KBox<Self>>, _file: &File) {

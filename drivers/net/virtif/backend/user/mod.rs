@@ -33,7 +33,6 @@ use crate::linkstr::{err, LinkError};
 use crate::stats::{self, DropReason};
 use crate::vif::{Backend, LinkstrText, Virtif};
 use channel::{Channel, Mode, State};
-use shmem::Rings;
 use core::any::Any;
 use kernel::net::device::{Features, Flags, TxResult, TypedDevice};
 use kernel::net::rtnl::Rtnl;
@@ -42,6 +41,7 @@ use kernel::prelude::*;
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 use kernel::sync::rcu_box::RcuBox;
 use kernel::sync::{rcu, Arc};
+use shmem::Rings;
 
 /// The `user` backend.
 pub(crate) struct User {
@@ -119,7 +119,11 @@ impl Backend for User {
 impl BackendKind for User {
     const NAME: &'static [u8] = b"user";
 
-    fn create(dev: &TypedDevice<Virtif>, rtnl: &Rtnl, arg: Option<&[u8]>) -> Result<Setup, LinkError> {
+    fn create(
+        dev: &TypedDevice<Virtif>,
+        rtnl: &Rtnl,
+        arg: Option<&[u8]>,
+    ) -> Result<Setup, LinkError> {
         if arg.is_some() {
             return Err(err(EINVAL, c"virtif: user takes no argument"));
         }
@@ -129,8 +133,14 @@ impl BackendKind for User {
         for _ in 0..n {
             slots.push(RcuBox::new(), GFP_KERNEL).map_err(nomem)?;
         }
-        let queues = Arc::new(Queues { slots, active: Atomic::new(0) }, GFP_KERNEL)
-            .map_err(nomem)?;
+        let queues = Arc::new(
+            Queues {
+                slots,
+                active: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )
+        .map_err(nomem)?;
         let setup = Setup::new(User { queues })?;
         // No file yet: one queue, whose packets are dropped until a file attaches. Last, so
         // that a failure before leaves the device as it was (the backend it has keeps its
@@ -223,11 +233,18 @@ impl Queues {
             // The backend died first: the channel is no longer anyone's.
             return;
         }
-        let Some(dev) = chan.attached_dev() else { return };
+        let Some(dev) = chan.attached_dev() else {
+            return;
+        };
         let n = self.active.load(Relaxed) as usize;
         let guard = rcu::read_lock();
-        let found = self.slots[..n].iter().position(|s| s.get(&guard).is_some_and(|c| Arc::ptr_eq(c, chan)));
-        let moved = n.checked_sub(1).and_then(|last| self.slots[last].get(&guard)).cloned();
+        let found = self.slots[..n]
+            .iter()
+            .position(|s| s.get(&guard).is_some_and(|c| Arc::ptr_eq(c, chan)));
+        let moved = n
+            .checked_sub(1)
+            .and_then(|last| self.slots[last].get(&guard))
+            .cloned();
         drop(guard);
         let Some(i) = found else { return };
         let last = n - 1;
@@ -235,7 +252,11 @@ impl Queues {
         let (old_i, old_last, later) = match moved.as_ref().filter(|_| i != last) {
             None => (self.slots[i].swap(None), None, None),
             Some(moved) => match KBox::new(moved.clone(), GFP_KERNEL) {
-                Ok(b) => (self.slots[i].swap(Some(b)), self.slots[last].swap(None), None),
+                Ok(b) => (
+                    self.slots[i].swap(Some(b)),
+                    self.slots[last].swap(None),
+                    None,
+                ),
                 // No memory for the move: the slot is emptied first and refilled after the
                 // grace period (its packets are dropped, and counted, in between).
                 Err(_) => (self.slots[i].swap(None), None, self.slots[last].swap(None)),

@@ -20,7 +20,11 @@ pub(crate) struct Ring {
 impl Ring {
     /// A ring with no room, for a channel no file is attached to.
     pub(crate) const fn empty() -> Self {
-        Self { slots: KVVec::new(), head: 0, len: 0 }
+        Self {
+            slots: KVVec::new(),
+            head: 0,
+            len: 0,
+        }
     }
 
     /// A ring with room for `cap` packets.
@@ -29,7 +33,11 @@ impl Ring {
         for _ in 0..cap {
             slots.push(None, GFP_KERNEL)?;
         }
-        Ok(Self { slots, head: 0, len: 0 })
+        Ok(Self {
+            slots,
+            head: 0,
+            len: 0,
+        })
     }
 
     pub(crate) fn cap(&self) -> usize {

@@ -21,11 +21,12 @@ use super::channel::{Channel, State, WriteError, MAX_FRAME};
 use crate::stats::{self, DropReason};
 use crate::vif::Virtif;
 use core::mem::offset_of;
-use kernel::bindings::{
-    virtif_ring_ctl, virtif_ring_slot, VIRTIF_RING_CTL_SIZE, VIRTIF_RING_MAX_MAP, VIRTIF_RING_MAX_SLOT,
-    VIRTIF_RING_MAX_SLOTS, VIRTIF_RING_MIN_SLOT, VIRTIF_RING_NEED_KICK, VIRTIF_RING_STOPPED,
-};
 use kernel::alloc::KVVec;
+use kernel::bindings::{
+    virtif_ring_ctl, virtif_ring_slot, VIRTIF_RING_CTL_SIZE, VIRTIF_RING_MAX_MAP,
+    VIRTIF_RING_MAX_SLOT, VIRTIF_RING_MAX_SLOTS, VIRTIF_RING_MIN_SLOT, VIRTIF_RING_NEED_KICK,
+    VIRTIF_RING_STOPPED,
+};
 use kernel::mm::shared::SharedBuf;
 use kernel::mm::virt::VmaNew;
 use kernel::net::device::{TxResult, TypedDevice};
@@ -68,7 +69,10 @@ pub(crate) struct SlotBits {
 impl SlotBits {
     /// For a channel without rings.
     pub(crate) const fn empty() -> Self {
-        Self { words: KVVec::new(), mask: 0 }
+        Self {
+            words: KVVec::new(),
+            mask: 0,
+        }
     }
 
     /// All clear, for a ring of `slots` slots (a power of 2).
@@ -78,7 +82,10 @@ impl SlotBits {
         for _ in 0..n {
             words.push(0, GFP_KERNEL)?;
         }
-        Ok(Self { words, mask: slots - 1 })
+        Ok(Self {
+            words,
+            mask: slots - 1,
+        })
     }
 
     fn at(&self, index: u32) -> (usize, u64) {
@@ -129,13 +136,19 @@ impl Rings {
             && pow2_in(rx_slots, 1, VIRTIF_RING_MAX_SLOTS)
             && pow2_in(slot_size, VIRTIF_RING_MIN_SLOT, VIRTIF_RING_MAX_SLOT)
             && reserved == 0;
-        let len = (VIRTIF_RING_CTL_SIZE as u64) + (u64::from(tx_slots) + u64::from(rx_slots)) * u64::from(slot_size);
+        let len = (VIRTIF_RING_CTL_SIZE as u64)
+            + (u64::from(tx_slots) + u64::from(rx_slots)) * u64::from(slot_size);
         if !ok || len > u64::from(VIRTIF_RING_MAX_MAP) {
             return Err(EINVAL);
         }
         let buf = SharedBuf::new(len as usize)?;
         buf.store(RX_FLAGS, VIRTIF_RING_NEED_KICK)?;
-        Ok(Self { buf, tx_slots, rx_slots, slot_size: slot_size as usize })
+        Ok(Self {
+            buf,
+            tx_slots,
+            rx_slots,
+            slot_size: slot_size as usize,
+        })
     }
 
     /// Maps the rings into a process (`mmap()`): the whole of them, shared, at offset 0.
@@ -168,7 +181,9 @@ impl Rings {
     /// Whether the TX ring has room after `prod` (the next slot to fill), given what the process
     /// has taken; a nonsensical `tx_cons` counts as no room.
     fn tx_room(&self, prod: u32, need_half: bool) -> bool {
-        let Ok(cons) = self.buf.load_acquire(TX_CONS) else { return false };
+        let Ok(cons) = self.buf.load_acquire(TX_CONS) else {
+            return false;
+        };
         let used = prod.wrapping_sub(cons);
         if need_half {
             used <= self.tx_slots / 2
@@ -197,7 +212,10 @@ impl Channel {
     /// a slot. `ndo_features_check` has the others segmented.
     pub(crate) fn gso_room(&self) -> usize {
         match &self.rings {
-            Some(r) => r.frame_room().saturating_sub(self.mode.hdr_len()).min(MAX_FRAME),
+            Some(r) => r
+                .frame_room()
+                .saturating_sub(self.mode.hdr_len())
+                .min(MAX_FRAME),
             None => MAX_FRAME,
         }
     }
@@ -216,7 +234,12 @@ impl Channel {
     /// the next slots of the same ring meanwhile. A filled slot is published (`tx_prod`) once
     /// every slot before it is filled too, so the process only ever sees whole frames, in the
     /// order of their reservation.
-    pub(crate) fn xmit_ring(&self, dev: &TypedDevice<Virtif>, mut skb: SkBuff, has_qdisc: bool) -> TxResult {
+    pub(crate) fn xmit_ring(
+        &self,
+        dev: &TypedDevice<Virtif>,
+        mut skb: SkBuff,
+        has_qdisc: bool,
+    ) -> TxResult {
         let Some(r) = self.rings.as_ref() else {
             stats::drop_skb(dev, skb, DropReason::NotAttached);
             return TxResult::Ok;
@@ -284,7 +307,9 @@ impl Channel {
         // would still be published (later slots may be filled already, and the ring must go on),
         // with length 0: the process would get an empty frame, which it cannot use (a tap
         // refuses it), and the packet is counted as dropped.
-        let _ = r.buf.store(off, if filled.is_ok() { len as u32 } else { 0 });
+        let _ = r
+            .buf
+            .store(off, if filled.is_ok() { len as u32 } else { 0 });
         let published = {
             let mut inner = self.inner.lock();
             let (from, resv) = (inner.tx_prod, inner.tx_resv);
@@ -360,19 +385,27 @@ impl Channel {
     /// returns true (frames are left, `VIRTIF_RING_NEED_KICK` stays clear: the caller queues
     /// the work item).
     fn take_rx(&self, dev: &TypedDevice<Virtif>) -> bool {
-        let Some(r) = self.rings.as_ref() else { return false };
+        let Some(r) = self.rings.as_ref() else {
+            return false;
+        };
         let mut cons = self.rx_cons.lock();
         let _ = r.buf.store(RX_FLAGS, 0);
         let mut done = 0;
         loop {
-            let avail = r.buf.load_acquire(RX_PROD).map_or(0, |prod| prod.wrapping_sub(*cons));
+            let avail = r
+                .buf
+                .load_acquire(RX_PROD)
+                .map_or(0, |prod| prod.wrapping_sub(*cons));
             // A nonsensical rx_prod counts as an empty ring.
             if avail == 0 || avail > r.rx_slots {
                 let _ = r.buf.store(RX_FLAGS, VIRTIF_RING_NEED_KICK);
                 // Pairs with the process's barrier between advancing rx_prod and reading
                 // rx_flags: either it sees NEED_KICK and kicks, or we see its frames now.
                 smp_mb(Full);
-                let again = r.buf.load_acquire(RX_PROD).map_or(0, |prod| prod.wrapping_sub(*cons));
+                let again = r
+                    .buf
+                    .load_acquire(RX_PROD)
+                    .map_or(0, |prod| prod.wrapping_sub(*cons));
                 if again == 0 || again > r.rx_slots || self.state() != State::Attached {
                     return false;
                 }
@@ -393,7 +426,9 @@ impl Channel {
 
     /// The RX work item: what a kick left (a budget at a time, queued again between them).
     fn rx_work(self: Arc<Self>) {
-        let Some(dev) = self.attached_dev() else { return };
+        let Some(dev) = self.attached_dev() else {
+            return;
+        };
         if self.take_rx(&dev) {
             self.queue_rx();
         }
@@ -417,7 +452,9 @@ impl Channel {
                     return Err(WriteError::Length(DropReason::Runt));
                 }
                 let mut raw = [0u8; VnetHdr::LEN];
-                r.buf.read(off + SLOT_HDR, &mut raw).map_err(WriteError::Other)?;
+                r.buf
+                    .read(off + SLOT_HDR, &mut raw)
+                    .map_err(WriteError::Other)?;
                 Some(VnetHdr::from_bytes(&raw))
             } else {
                 None
@@ -468,9 +505,22 @@ mod tests {
         assert_eq!(bits.fill(4, 4, 6), 6);
         // Around the end of the indices.
         let top = u32::MAX - 1;
-        assert_eq!(bits.fill(top.wrapping_add(2), top, top.wrapping_add(3)), top);
-        assert_eq!(bits.fill(top, top, top.wrapping_add(3)), top.wrapping_add(1));
-        assert_eq!(bits.fill(top.wrapping_add(1), top.wrapping_add(1), top.wrapping_add(3)), 1);
+        assert_eq!(
+            bits.fill(top.wrapping_add(2), top, top.wrapping_add(3)),
+            top
+        );
+        assert_eq!(
+            bits.fill(top, top, top.wrapping_add(3)),
+            top.wrapping_add(1)
+        );
+        assert_eq!(
+            bits.fill(
+                top.wrapping_add(1),
+                top.wrapping_add(1),
+                top.wrapping_add(3)
+            ),
+            1
+        );
         Ok(())
     }
 }
