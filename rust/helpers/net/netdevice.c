@@ -27,13 +27,13 @@ __rust_helper void rust_helper_dev_put(struct net_device *dev)
 }
 
 __rust_helper void rust_helper_netdev_hold(struct net_device *dev,
-					    netdevice_tracker *tracker, gfp_t gfp)
+					   netdevice_tracker *tracker, gfp_t gfp)
 {
 	netdev_hold(dev, tracker, gfp);
 }
 
 __rust_helper void rust_helper_netdev_put(struct net_device *dev,
-					   netdevice_tracker *tracker)
+					  netdevice_tracker *tracker)
 {
 	netdev_put(dev, tracker);
 }
@@ -156,6 +156,7 @@ static __always_inline void rust_dstats_end(unsigned long flags)
 	else
 		local_irq_restore(flags);
 }
+
 __rust_helper void rust_helper_dev_dstats_rx_add(struct net_device *dev,
 						 unsigned int len)
 {

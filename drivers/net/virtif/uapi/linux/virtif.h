@@ -35,6 +35,7 @@ enum {
 	IFLA_VIRTIF_PEER,
 	__IFLA_VIRTIF_MAX
 };
+
 #define IFLA_VIRTIF_MAX		(__IFLA_VIRTIF_MAX - 1)
 
 /* The longest linkstr, in bytes. */
