@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The kernel's own style checks on our code, as a netdev or Rust-for-Linux
+# maintainer runs them, with the tools and settings of the kernel source we
+# build against (the cached kernel build's; no guest needed):
+# - rustfmt with the kernel's .rustfmt.toml (what `make rustfmtcheck` does)
+#   on every .rs file of the driver and of rust/;
+# - checkpatch.pl --strict on every patch of rust/patches/ and on our C
+#   helpers (rust/helpers/): no error, warning or check;
+# - checkpatch.pl on the uapi header: no error or warning. (Its checks ask
+#   for BIT(), which a uapi header cannot use.)
+. "${0%/*}/lib.sh"
+
+src=
+for p in debug release; do
+	if "$TOP/scripts/build-kernel" --profile "$p" --check-only; then
+		src=$("$TOP/scripts/build-kernel" --profile "$p" --print-dir 2>/dev/null)/source
+		break
+	fi
+done
+[ -n "$src" ] || fail "no kernel build is cached: run make kernel (or make check) first"
+[ -f "$src/.rustfmt.toml" ] && [ -f "$src/scripts/checkpatch.pl" ] ||
+	fail "no .rustfmt.toml or checkpatch.pl in the kernel source $src"
+command -v rustfmt >/dev/null || fail "rustfmt not found (it comes with the rustup toolchain)"
+
+bad=0
+complain() { echo "# $*"; bad=$((bad + 1)); }
+cd "$TOP" || fail "no $TOP"
+
+mapfile -t rs < <(find drivers/net/virtif rust -name '*.rs' -not -path 'rust/patches/*' | sort)
+[ "${#rs[@]}" -ge 20 ] || fail "found only ${#rs[@]} Rust files"
+# (rustfmt also checks the modules a file declares: a file may come twice.)
+out=$(rustfmt --edition 2021 --config-path "$src/.rustfmt.toml" --check -l "${rs[@]}" 2>&1 | sort -u)
+[ -z "$out" ] ||
+	complain "not formatted as the kernel's rustfmt wants (run rustfmt --config-path $src/.rustfmt.toml):"$'\n'"$out"
+info "rustfmt: ${#rs[@]} files"
+
+# checkpatch.pl FLAGS FILE...: its complaints, one per line (--terse), or
+# nothing. Run from the kernel tree, as a maintainer does: in our git tree
+# it would check a tracked .patch file as a source file, not as a patch.
+checkpatch() {
+	(cd "$src" && perl scripts/checkpatch.pl --no-tree --terse --show-types "$@" 2>&1) | grep -v '^total: '
+}
+mapfile -t patches < <(ls "$TOP"/rust/patches/*.patch)
+[ "${#patches[@]}" -ge 10 ] || fail "found only ${#patches[@]} patches"
+out=$(checkpatch --strict "${patches[@]}")
+[ -z "$out" ] || complain "checkpatch --strict on rust/patches:"$'\n'"$out"
+mapfile -t csrc < <(find "$TOP/rust/helpers" -name '*.c' | sort)
+[ "${#csrc[@]}" -ge 3 ] || fail "found only ${#csrc[@]} C helpers"
+out=$(checkpatch --strict -f "${csrc[@]}")
+[ -z "$out" ] || complain "checkpatch --strict on the C helpers:"$'\n'"$out"
+out=$(checkpatch -f "$TOP/drivers/net/virtif/uapi/linux/virtif.h" | grep -E ': (ERROR|WARNING):')
+[ -z "$out" ] || complain "checkpatch on the uapi header:"$'\n'"$out"
+info "checkpatch: ${#patches[@]} patches, ${#csrc[@]} C files, the uapi header"
+
+[ "$bad" = 0 ] || fail "$bad style complaint(s), see above"
+exit 0
