@@ -179,7 +179,7 @@ impl Virtif {
 
     /// Frees what [`Virtif::keep_retired`] kept. Process context.
     pub(crate) fn free_retired(&self) {
-        let old = core::mem::replace(&mut *self.retired.lock(), [None, None]);
+        let old = core::mem::take(&mut *self.retired.lock());
         drop(old);
     }
 

@@ -136,7 +136,7 @@ impl Rings {
             && pow2_in(rx_slots, 1, VIRTIF_RING_MAX_SLOTS)
             && pow2_in(slot_size, VIRTIF_RING_MIN_SLOT, VIRTIF_RING_MAX_SLOT)
             && reserved == 0;
-        let len = (VIRTIF_RING_CTL_SIZE as u64)
+        let len = u64::from(VIRTIF_RING_CTL_SIZE)
             + (u64::from(tx_slots) + u64::from(rx_slots)) * u64::from(slot_size);
         if !ok || len > u64::from(VIRTIF_RING_MAX_MAP) {
             return Err(EINVAL);

@@ -5,16 +5,20 @@
 # build against (the cached kernel build's; no guest needed):
 # - rustfmt with the kernel's .rustfmt.toml (what `make rustfmtcheck` does)
 #   on every .rs file of the driver and of rust/;
-# - checkpatch.pl --strict on every patch of rust/patches/ and on our C
-#   helpers (rust/helpers/): no error, warning or check;
+# - the driver built with CLIPPY=1 (the kernel's clippy lints; warnings
+#   are errors, CONFIG_WERROR), from a scratch copy of its sources;
+# - checkpatch.pl --strict on every patch of rust/patches/, on our C
+#   helpers (rust/helpers/) and on the test module: no error, warning or
+#   check;
 # - checkpatch.pl on the uapi header: no error or warning. (Its checks ask
 #   for BIT(), which a uapi header cannot use.)
 . "${0%/*}/lib.sh"
 
-src=
+src= kdir=
 for p in debug release; do
 	if "$TOP/scripts/build-kernel" --profile "$p" --check-only; then
-		src=$("$TOP/scripts/build-kernel" --profile "$p" --print-dir 2>/dev/null)/source
+		kdir=$("$TOP/scripts/build-kernel" --profile "$p" --print-dir 2>/dev/null)
+		src=$kdir/source
 		break
 	fi
 done
@@ -35,6 +39,22 @@ out=$(rustfmt --edition 2021 --config-path "$src/.rustfmt.toml" --check -l "${rs
 	complain "not formatted as the kernel's rustfmt wants (run rustfmt --config-path $src/.rustfmt.toml):"$'\n'"$out"
 info "rustfmt: ${#rs[@]} files"
 
+# Clippy, as `make CLIPPY=1` runs it on the kernel's Rust. The module is
+# built from a copy: the tree's own build (make modules) must not change
+# under the guests.
+. "$TOP/scripts/toolchain.env"
+scratch=$(mktemp -d)
+on_exit "rm -rf $scratch"
+mkdir -p "$scratch/drivers/net"
+cp "$TOP/Kbuild" "$scratch/"
+(cd "$TOP/drivers/net" && git ls-files --cached --others --exclude-standard virtif | tar -c -T -) | tar -x -C "$scratch/drivers/net" ||
+	fail "cannot copy the driver's sources"
+out=$(make -s -C "$kdir" M="$scratch" LLVM="$LLVM_SUFFIX" \
+	RUST_LIB_SRC="/usr/src/rustc-$(rustc --version | cut -d' ' -f2)/library" CLIPPY=1 modules 2>&1) ||
+	complain "clippy (make CLIPPY=1):"$'\n'"$(grep -E -A8 '^(warning|error)' <<<"$out" | head -n 60)"
+[ -f "$scratch/drivers/net/virtif/virtif.ko" ] || complain "clippy build made no virtif.ko"
+info "clippy: the driver, against $kdir"
+
 # checkpatch.pl FLAGS FILE...: its complaints, one per line (--terse), or
 # nothing. Run from the kernel tree, as a maintainer does: in our git tree
 # it would check a tracked .patch file as a source file, not as a patch.
@@ -45,13 +65,13 @@ mapfile -t patches < <(ls "$TOP"/rust/patches/*.patch)
 [ "${#patches[@]}" -ge 10 ] || fail "found only ${#patches[@]} patches"
 out=$(checkpatch --strict "${patches[@]}")
 [ -z "$out" ] || complain "checkpatch --strict on rust/patches:"$'\n'"$out"
-mapfile -t csrc < <(find "$TOP/rust/helpers" -name '*.c' | sort)
-[ "${#csrc[@]}" -ge 3 ] || fail "found only ${#csrc[@]} C helpers"
+mapfile -t csrc < <(find "$TOP/rust/helpers" "$TESTDIR/modules" -name '*.c' | sort)
+[ "${#csrc[@]}" -ge 4 ] || fail "found only ${#csrc[@]} kernel C files"
 out=$(checkpatch --strict -f "${csrc[@]}")
-[ -z "$out" ] || complain "checkpatch --strict on the C helpers:"$'\n'"$out"
+[ -z "$out" ] || complain "checkpatch --strict on the kernel C files:"$'\n'"$out"
 out=$(checkpatch -f "$TOP/drivers/net/virtif/uapi/linux/virtif.h" | grep -E ': (ERROR|WARNING):')
 [ -z "$out" ] || complain "checkpatch on the uapi header:"$'\n'"$out"
-info "checkpatch: ${#patches[@]} patches, ${#csrc[@]} C files, the uapi header"
+info "checkpatch: ${#patches[@]} patches, ${#csrc[@]} kernel C files, the uapi header"
 
 [ "$bad" = 0 ] || fail "$bad style complaint(s), see above"
 exit 0
