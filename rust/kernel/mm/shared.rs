@@ -53,7 +53,7 @@ impl SharedBuf {
             return Err(EINVAL);
         }
         // SAFETY: Plain allocation.
-        let ptr = unsafe { bindings::vmalloc_user_account(len as _) };
+        let ptr = unsafe { bindings::vmalloc_user_account(len as crate::ffi::c_ulong) };
         let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(ENOMEM)?;
         // INVARIANT: A new `VM_USERMAP` vmalloc allocation of `len` bytes.
         Ok(Self { ptr, len })

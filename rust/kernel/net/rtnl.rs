@@ -611,10 +611,12 @@ impl<L: LinkOps> Adapter<L> {
         // The core frees the device on error, which must not be registered anymore, and a peer
         // registered for it goes too.
         for d in [dev, params.peer.get()] {
-            // SAFETY: `d` is null or valid.
-            if !d.is_null()
-                && unsafe { device::reg_state(d) } == bindings::netdev_reg_state_NETREG_REGISTERED
-            {
+            if d.is_null() {
+                continue;
+            }
+            // SAFETY: `dev` and the peer are null or valid, and `d` is not null.
+            let state = unsafe { device::reg_state(d) };
+            if state == bindings::netdev_reg_state_NETREG_REGISTERED {
                 // SAFETY: RTNL is held and the device is registered. The core's `free_netdev()`
                 // defers the free of `dev` to the end of the unregistration.
                 unsafe { bindings::unregister_netdevice_queue(d, core::ptr::null_mut()) };

@@ -97,14 +97,16 @@ impl VnetHdr {
     /// the header is applied to a packet ([`SkBuff::apply_vnet_hdr`]).
     pub fn from_bytes(raw: &[u8; Self::LEN]) -> Self {
         let le = |i: usize| u16::from_le_bytes([raw[i], raw[i + 1]]);
-        let mut hdr: bindings::virtio_net_hdr_v1 = Default::default();
-        hdr.flags = raw[0];
-        hdr.gso_type = raw[1];
-        hdr.hdr_len = le(2);
-        hdr.gso_size = le(4);
+        let mut hdr = bindings::virtio_net_hdr_v1 {
+            flags: raw[0],
+            gso_type: raw[1],
+            hdr_len: le(2),
+            gso_size: le(4),
+            num_buffers: le(10),
+            ..Default::default()
+        };
         hdr.__bindgen_anon_1.__bindgen_anon_1.csum_start = le(6);
         hdr.__bindgen_anon_1.__bindgen_anon_1.csum_offset = le(8);
-        hdr.num_buffers = le(10);
         Self(hdr)
     }
 

@@ -99,6 +99,12 @@ impl<T: DeviceOps, const N: usize> Attrs<T, N> {
     }
 }
 
+impl<T: DeviceOps, const N: usize> Default for Attrs<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The NULL-terminated array of pointers to the attributes of a group (`M` = their number + 1).
 #[doc(hidden)]
 #[repr(transparent)]
