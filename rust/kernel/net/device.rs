@@ -204,7 +204,7 @@ impl Device {
     }
 
     /// Returns the number of transmit queues allocated with the device (`num_tx_queues`); the
-    /// number in use is [`Device::real_num_tx_queues`].
+    /// number in use (`real_num_tx_queues`) is set with [`Device::set_real_num_tx_queues`].
     pub fn num_tx_queues(&self) -> u32 {
         // SAFETY: The device is valid; `num_tx_queues` is set at allocation and never changes.
         unsafe { (*self.as_raw()).num_tx_queues }

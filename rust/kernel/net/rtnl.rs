@@ -150,7 +150,7 @@ pub const fn nla_total_size(payload: usize) -> usize {
     (NLA_HDRLEN + payload + NLA_ALIGNTO - 1) & !(NLA_ALIGNTO - 1)
 }
 
-/// Attribute indices of `IFLA_*` attributes (the `tb` array), see [`NewLinkParams::tb`].
+/// Attribute indices of `IFLA_*` attributes (the `tb` array), see [`crate::net::rtnl::Attrs`].
 pub mod ifla {
     use crate::bindings;
 

@@ -110,10 +110,9 @@ unsafe fn cleanup_failed_registration(dev: *mut bindings::net_device) {
 
 /// A network device that is allocated but not registered yet.
 ///
-/// It is handed to [`DeviceOps::setup`], to [`crate::net::rtnl::LinkOps::newlink`] (which must
-/// register it with [`Unregistered::register`]) and to the `configure` closure of
-/// [`crate::net::rtnl::Registration::create_device_with`]. It allows configuring the device
-/// without synchronisation since nobody else can access it yet. It does not give access to a
+/// It is handed to [`DeviceOps::setup`] and to [`crate::net::rtnl::LinkOps::newlink`] (which must
+/// register it with [`Unregistered::register`]). It allows configuring the device without
+/// synchronisation since nobody else can access it yet. It does not give access to a
 /// [`super::Device`], since an unregistered device is not reference counted.
 ///
 /// # Invariants

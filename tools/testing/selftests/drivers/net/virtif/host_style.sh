@@ -9,6 +9,8 @@
 #   CLIPPY=1 (the kernel's clippy lints; warnings are errors,
 #   CONFIG_WERROR), in scratch directories: the cached kernel and the
 #   tree's own module are what the guests boot and load;
+# - the kernel crate's documentation (`make rustdoc`): every intra-doc link
+#   of our rust/ resolves (a broken one is an error);
 # - checkpatch.pl --strict on every patch of rust/patches/, on our C
 #   helpers (rust/helpers/) and on the test module: no error, warning or
 #   check;
@@ -45,26 +47,29 @@ info "rustfmt: ${#rs[@]} files"
 # built from a copy: the tree's own build (make modules) must not change
 # under the guests.
 . "$TOP/scripts/toolchain.env"
+kmake=(make -s LLVM="$LLVM_SUFFIX" RUST_LIB_SRC="/usr/src/rustc-$(rustc --version | cut -d' ' -f2)/library")
 scratch=$(mktemp -d)
 on_exit "rm -rf $scratch"
 mkdir -p "$scratch/drivers/net"
 cp "$TOP/Kbuild" "$scratch/"
 (cd "$TOP/drivers/net" && git ls-files --cached --others --exclude-standard virtif | tar -c -T -) | tar -x -C "$scratch/drivers/net" ||
 	fail "cannot copy the driver's sources"
-out=$(make -s -C "$kdir" M="$scratch" LLVM="$LLVM_SUFFIX" \
-	RUST_LIB_SRC="/usr/src/rustc-$(rustc --version | cut -d' ' -f2)/library" CLIPPY=1 modules 2>&1) ||
+out=$("${kmake[@]}" -C "$kdir" M="$scratch" CLIPPY=1 modules 2>&1) ||
 	complain "clippy (make CLIPPY=1):"$'\n'"$(grep -E -A8 '^(warning|error)' <<<"$out" | head -n 60)"
 [ -f "$scratch/drivers/net/virtif/virtif.ko" ] || complain "clippy build made no virtif.ko"
 # The kernel crate: its own build directory, with the cached build's
 # configuration (about a minute on two cores).
 mkdir -p "$scratch/kernel"
 cp "$kdir/.config" "$scratch/kernel/.config"
-out=$(make -s -C "$src" O="$scratch/kernel" LLVM="$LLVM_SUFFIX" \
-	RUST_LIB_SRC="/usr/src/rustc-$(rustc --version | cut -d' ' -f2)/library" CLIPPY=1 -j2 \
-	prepare rust/kernel.o 2>&1) ||
+out=$("${kmake[@]}" -C "$src" O="$scratch/kernel" CLIPPY=1 -j2 prepare rust/kernel.o 2>&1) ||
 	complain "clippy on the kernel crate (make CLIPPY=1 rust/kernel.o):"$'\n'"$(grep -E -A8 '^(warning|error)' <<<"$out" | head -n 60)"
 [ -f "$scratch/kernel/rust/kernel.o" ] || complain "clippy build made no rust/kernel.o"
 info "clippy: the kernel crate and the driver, against $kdir"
+out=$("${kmake[@]}" -C "$src" O="$scratch/kernel" -j2 rustdoc 2>&1) ||
+	complain "make rustdoc:"$'\n'"$(grep -E -A8 '^(warning|error)' <<<"$out" | head -n 60)"
+[ -f "$scratch/kernel/Documentation/output/rust/rustdoc/kernel/net/index.html" ] ||
+	complain "make rustdoc made no documentation of kernel::net"
+info "rustdoc: the kernel crate"
 
 # checkpatch.pl FLAGS FILE...: its complaints, one per line (--terse), or
 # nothing. Run from the kernel tree, as a maintainer does: in our git tree
