@@ -73,50 +73,20 @@ mod tests {
         parse(s).unwrap_err().errno.to_errno()
     }
 
+    /// Parses `s`, which must succeed, into (kind, argument).
+    fn split(s: &[u8]) -> (&[u8], Option<&[u8]>) {
+        let l = parse(s).unwrap();
+        (l.kind, l.arg)
+    }
+
     #[test]
     fn kinds_and_arguments() {
-        assert_eq!(
-            parse(b"loop").unwrap(),
-            Linkstr {
-                kind: b"loop",
-                arg: None
-            }
-        );
-        assert_eq!(
-            parse(b"loop\n").unwrap(),
-            Linkstr {
-                kind: b"loop",
-                arg: None
-            }
-        );
-        assert_eq!(
-            parse(b"loop\0").unwrap(),
-            Linkstr {
-                kind: b"loop",
-                arg: None
-            }
-        );
-        assert_eq!(
-            parse(b"pair:v1\n").unwrap(),
-            Linkstr {
-                kind: b"pair",
-                arg: Some(b"v1")
-            }
-        );
-        assert_eq!(
-            parse(b"pair:").unwrap(),
-            Linkstr {
-                kind: b"pair",
-                arg: Some(b"")
-            }
-        );
-        assert_eq!(
-            parse(b"a:b:c").unwrap(),
-            Linkstr {
-                kind: b"a",
-                arg: Some(b"b:c")
-            }
-        );
+        assert_eq!(split(b"loop"), (&b"loop"[..], None));
+        assert_eq!(split(b"loop\n"), (&b"loop"[..], None));
+        assert_eq!(split(b"loop\0"), (&b"loop"[..], None));
+        assert_eq!(split(b"pair:v1\n"), (&b"pair"[..], Some(&b"v1"[..])));
+        assert_eq!(split(b"pair:"), (&b"pair"[..], Some(&b""[..])));
+        assert_eq!(split(b"a:b:c"), (&b"a"[..], Some(&b"b:c"[..])));
     }
 
     #[test]
