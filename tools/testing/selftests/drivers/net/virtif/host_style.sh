@@ -81,7 +81,9 @@ mapfile -t patches < <(ls "$TOP"/rust/patches/*.patch)
 [ "${#patches[@]}" -ge 10 ] || fail "found only ${#patches[@]} patches"
 out=$(checkpatch --strict "${patches[@]}")
 [ -z "$out" ] || complain "checkpatch --strict on rust/patches:"$'\n'"$out"
-mapfile -t csrc < <(find "$TOP/rust/helpers" "$TESTDIR/modules" -name '*.c' | sort)
+# Our sources only: not the *.mod.c that kbuild generates beside them.
+mapfile -t csrc < <(git -C "$TOP" ls-files --cached --others --exclude-standard \
+	'rust/helpers/*.c' 'tools/testing/selftests/drivers/net/virtif/modules/*.c' | sed "s|^|$TOP/|")
 [ "${#csrc[@]}" -ge 4 ] || fail "found only ${#csrc[@]} kernel C files"
 out=$(checkpatch --strict -f "${csrc[@]}")
 [ -z "$out" ] || complain "checkpatch --strict on the kernel C files:"$'\n'"$out"
