@@ -33,6 +33,13 @@ command -v rustfmt >/dev/null || fail "rustfmt not found (it comes with the rust
 
 bad=0
 complain() { echo "# $*"; bad=$((bad + 1)); }
+# excerpt OUTPUT: the compiler's diagnostics in a build's output, or its
+# last lines if it failed without one.
+excerpt() {
+	local e
+	e=$(grep -E -A8 '^(warning|error)' <<<"$1" | head -n 60)
+	printf '%s\n' "${e:-$(tail -n 20 <<<"$1")}"
+}
 cd "$TOP" || fail "no $TOP"
 
 mapfile -t rs < <(find drivers/net/virtif rust -name '*.rs' -not -path 'rust/patches/*' | sort)
@@ -55,18 +62,18 @@ cp "$TOP/Kbuild" "$scratch/"
 (cd "$TOP/drivers/net" && git ls-files --cached --others --exclude-standard virtif | tar -c -T -) | tar -x -C "$scratch/drivers/net" ||
 	fail "cannot copy the driver's sources"
 out=$("${kmake[@]}" -C "$kdir" M="$scratch" CLIPPY=1 modules 2>&1) ||
-	complain "clippy (make CLIPPY=1):"$'\n'"$(grep -E -A8 '^(warning|error)' <<<"$out" | head -n 60)"
+	complain "clippy (make CLIPPY=1):"$'\n'"$(excerpt "$out")"
 [ -f "$scratch/drivers/net/virtif/virtif.ko" ] || complain "clippy build made no virtif.ko"
 # The kernel crate: its own build directory, with the cached build's
 # configuration (about a minute on two cores).
 mkdir -p "$scratch/kernel"
 cp "$kdir/.config" "$scratch/kernel/.config"
 out=$("${kmake[@]}" -C "$src" O="$scratch/kernel" CLIPPY=1 -j2 prepare rust/kernel.o 2>&1) ||
-	complain "clippy on the kernel crate (make CLIPPY=1 rust/kernel.o):"$'\n'"$(grep -E -A8 '^(warning|error)' <<<"$out" | head -n 60)"
+	complain "clippy on the kernel crate (make CLIPPY=1 rust/kernel.o):"$'\n'"$(excerpt "$out")"
 [ -f "$scratch/kernel/rust/kernel.o" ] || complain "clippy build made no rust/kernel.o"
 info "clippy: the kernel crate and the driver, against $kdir"
 out=$("${kmake[@]}" -C "$src" O="$scratch/kernel" -j2 rustdoc 2>&1) ||
-	complain "make rustdoc:"$'\n'"$(grep -E -A8 '^(warning|error)' <<<"$out" | head -n 60)"
+	complain "make rustdoc:"$'\n'"$(excerpt "$out")"
 [ -f "$scratch/kernel/Documentation/output/rust/rustdoc/kernel/net/index.html" ] ||
 	complain "make rustdoc made no documentation of kernel::net"
 info "rustdoc: the kernel crate"
