@@ -126,7 +126,8 @@ done
 [ -n "$OUT" ] || OUT=$CACHE/footprint/$(date '+%Y%m%d-%H%M%S')
 mkdir -p "$OUT" || die "cannot make $OUT"
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/*.txt "$OUT/snap" "$OUT/kallsyms"
+# Only what an earlier run of this script left there.
+rm -f "$OUT"/start-*.txt "$OUT"/end-*.txt "$OUT/rr.txt" "$OUT/report.txt" "$OUT/snap" "$OUT/kallsyms"
 
 "$TOP/scripts/install-deps" || die "install-deps failed"
 
