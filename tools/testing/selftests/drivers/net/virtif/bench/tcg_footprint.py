@@ -94,7 +94,7 @@ def main():
                 for i in range(len(v)):
                     v[i] /= nruns[kind]
 
-    print("Per request/response transaction, mean of %d rounds (p50 under the plugin: %s)"
+    print("Per request/response transaction, mean over %d round(s) (p50 under the plugin: %s)"
           % (max(nruns.values()), ", ".join(
               "%s %.0f us" % (k, sorted(latency[k])[len(latency[k]) // 2]) for k in KINDS)))
     cols = ("instructions", "blocks run", "indirect", "footprint")
